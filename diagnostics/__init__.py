@@ -1,0 +1,1 @@
+"""parkscan.diagnostics: the screening (findings, indicators, ranking, report, batch, CLI)."""
