@@ -13,6 +13,7 @@ OPTIONS: dict[str, Any] = {
     "max_park_km2": 2000.0,
     "http_timeout": 30.0,
     "http_retries": 4,
+    "http_backoff": 1.0,
     "cache_dir": None,
 }
 
@@ -22,6 +23,7 @@ _VALIDATORS = {
     "max_park_km2": lambda v: isinstance(v, (int, float)) and v > 0,
     "http_timeout": lambda v: isinstance(v, (int, float)) and v > 0,
     "http_retries": lambda v: isinstance(v, int) and 0 <= v <= 20,
+    "http_backoff": lambda v: isinstance(v, (int, float)) and 0 <= v <= 600,
     "cache_dir": lambda v: v is None or isinstance(v, (str, os.PathLike)),
 }
 
