@@ -1,0 +1,295 @@
+"""Geodetic datums used for Chinese maps: WGS-84, CGCS2000, GCJ-02 and BD-09.
+
+* **WGS-84** (EPSG:4326) — GPS, Sentinel, OpenStreetMap, Tianditu uses CGCS2000 which is within
+  a few centimetres of it.
+* **CGCS2000** (EPSG:4490) — China's official geodetic datum. Its difference from WGS-84 is
+  sub-metre (practically identity); it is converted with pyproj (``always_xy``, because EPSG:4490
+  is declared lat, lon).
+* **GCJ-02** ("Mars coordinates") — the legally required obfuscation of mainland Chinese maps
+  (Amap/Gaode, Tencent, Google China): a smooth, non-linear shift of 100–700 m computed on the
+  Krasovsky ellipsoid.
+* **BD-09** — Baidu's further rotation/offset of GCJ-02.
+
+The inverses (GCJ-02 → WGS-84, BD-09 → WGS-84) have no closed form; the usual one-step formulas
+err by up to a few metres. Here they are solved by fixed-point iteration to 1e-10 degrees
+(about 0.01 mm), far below the 1 cm goal.
+
+Where the shift applies
+-----------------------
+The obfuscation is a rule of *mainland* China. Points outside it are returned unshifted. The
+decision uses a real outline (``aoi/data/mainland_china.geojson``, from Natural Earth's
+public-domain 10m admin-0 ``CHN`` unit plus ~30 km of coastal water split from neighbouring
+coasts by nearest land), not a bounding box. **Hong Kong, Macao and Taiwan are outside**: their
+official and commercial maps use WGS-84 (HK1980/TWD97 grids aside), and Natural Earth keeps them
+as admin-0 units of their own, so Sheung Shui (HK) is not shifted while Shenzhen across the
+Shenzhen River is. Seoul, Hanoi and Ulaanbaatar are outside too.
+
+For the forward direction the test is made on the WGS-84 point; for the inverse on the given
+(shifted) point, so a round trip is exact everywhere except within a few hundred metres of the
+outline, where the two may disagree.
+
+Examples
+--------
+>>> from parkscan.aoi.datum import convert
+>>> lon, lat = convert(116.397, 39.909, "wgs84", "gcj02")
+>>> round(lon - 116.397, 5), round(lat - 39.909, 5)
+(0.00624, 0.0014)
+>>> x, y = convert(lon, lat, "gcj02", "wgs84")
+>>> abs(x - 116.397) < 1e-9 and abs(y - 39.909) < 1e-9
+True
+>>> convert(114.17, 22.32, "wgs84", "gcj02")  # Hong Kong: unshifted
+(114.17, 22.32)
+"""
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from .errors import AOIError
+
+__all__ = ["DATUMS", "convert", "in_mainland_china", "mainland_china", "normalize_datum", "shift_m"]
+
+log = logging.getLogger(__name__)
+
+DATUMS: tuple[str, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
+"""The datum names :func:`convert` accepts (case-insensitive, a few aliases too)."""
+
+_ALIASES = {
+    "wgs84": "wgs84", "wgs-84": "wgs84", "wgs_84": "wgs84", "epsg:4326": "wgs84", "4326": "wgs84", "gps": "wgs84",
+    "cgcs2000": "cgcs2000", "cgcs-2000": "cgcs2000", "epsg:4490": "cgcs2000", "4490": "cgcs2000",
+    "国家2000": "cgcs2000", "2000": "cgcs2000",
+    "gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "mars": "gcj02", "火星": "gcj02", "火星坐标": "gcj02",
+    "amap": "gcj02", "gaode": "gcj02", "高德": "gcj02", "tencent": "gcj02", "腾讯": "gcj02",
+    "bd09": "bd09", "bd-09": "bd09", "bd09ll": "bd09", "baidu": "bd09", "百度": "bd09",
+}
+
+# Krasovsky 1940 ellipsoid, as in the published GCJ-02 algorithm
+_A = 6378245.0
+_EE = 0.00669342162296594323
+_X_PI = np.pi * 3000.0 / 180.0
+_TOL_DEG = 1e-10
+_MAX_ITER = 30
+
+
+def normalize_datum(name: str) -> str:
+    """Canonical datum key (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``) of a user-given name.
+
+    Raises
+    ------
+    AOIError
+        If the name is not recognised.
+    """
+    key = str(name).strip().lower().replace(" ", "")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    raise AOIError(f"unknown datum {name!r}: use one of {', '.join(DATUMS)}")
+
+
+@lru_cache(maxsize=1)
+def mainland_china() -> BaseGeometry:
+    """The (prepared) outline of mainland China where GCJ-02 applies, in WGS-84.
+
+    Natural Earth 10m admin-0 (public domain), simplified to ~0.005°, with coastal waters;
+    Hong Kong, Macao and Taiwan excluded. See ``aoi/data/README.md``.
+    """
+    ref = resources.files("parkscan.aoi").joinpath("data", "mainland_china.geojson")
+    fc = json.loads(ref.read_text(encoding="utf-8"))
+    geom = shapely.union_all([shape(f["geometry"]) for f in fc["features"]])
+    shapely.prepare(geom)
+    return geom
+
+
+def in_mainland_china(lon: Any, lat: Any) -> Any:
+    """Whether points fall in mainland China (where GCJ-02 obfuscation applies).
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        WGS-84 (or GCJ-02; the difference does not matter away from the border) degrees.
+
+    Returns
+    -------
+    bool or numpy.ndarray of bool
+        Same shape as the input; NaN coordinates are False.
+
+    Examples
+    --------
+    >>> in_mainland_china(114.118, 22.545), in_mainland_china(114.117, 22.502)  # Shenzhen, Sheung Shui
+    (True, False)
+    """
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    geom = mainland_china()
+    minx, miny, maxx, maxy = geom.bounds
+    with np.errstate(invalid="ignore"):
+        box = (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
+    out = np.zeros(np.broadcast(x, y).shape, dtype=bool)
+    if box.any():
+        xb, yb = np.broadcast_arrays(x, y)
+        out[box] = shapely.contains_xy(geom, xb[box], yb[box])
+    return bool(out) if out.ndim == 0 else out
+
+
+# --- GCJ-02 / BD-09 forward formulas ------------------------------------------------------
+
+def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 minus WGS-84 in degrees (applied everywhere; masking is the caller's job)."""
+    x = lon - 105.0
+    y = lat - 35.0
+    sx = np.sqrt(np.abs(x))
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx + common
+    dlat += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx + common
+    dlon += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    radlat = np.radians(lat)
+    magic = 1.0 - _EE * np.sin(radlat) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = dlat * 180.0 / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = dlon * 180.0 / (_A / sqrt_magic * np.cos(radlat) * np.pi)
+    return dlon, dlat
+
+
+def _wgs_to_gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _gcj_to_bd(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def _bd_to_gcj_approx(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = lon - 0.0065, lat - 0.006
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def _wgs_to_bd(lon, lat):
+    return _gcj_to_bd(*_wgs_to_gcj(lon, lat))
+
+
+def _invert(forward, lon: np.ndarray, lat: np.ndarray, x0: np.ndarray, y0: np.ndarray):
+    """Solve ``forward(x, y) == (lon, lat)`` by fixed-point iteration from ``(x0, y0)``."""
+    x, y = x0.copy(), y0.copy()
+    for _ in range(_MAX_ITER):
+        fx, fy = forward(x, y)
+        ex, ey = fx - lon, fy - lat
+        x -= ex
+        y -= ey
+        err = np.nanmax(np.maximum(np.abs(ex), np.abs(ey)), initial=0.0)
+        if err < _TOL_DEG:
+            break
+    else:  # pragma: no cover - the map is a strong contraction; never seen in practice
+        log.warning("datum inverse did not converge below %.1e deg (max %.1e)", _TOL_DEG, err)
+    return x, y
+
+
+def _gcj_to_wgs(lon, lat):
+    dlon, dlat = _gcj_delta(lon, lat)
+    return _invert(_wgs_to_gcj, lon, lat, lon - dlon, lat - dlat)
+
+
+def _bd_to_wgs(lon, lat):
+    gx, gy = _bd_to_gcj_approx(lon, lat)
+    dlon, dlat = _gcj_delta(gx, gy)
+    return _invert(_wgs_to_bd, lon, lat, gx - dlon, gy - dlat)
+
+
+@lru_cache(maxsize=4)
+def _cgcs_transformer(to_cgcs: bool) -> pyproj.Transformer:
+    a, b = ("EPSG:4326", "EPSG:4490") if to_cgcs else ("EPSG:4490", "EPSG:4326")
+    return pyproj.Transformer.from_crs(a, b, always_xy=True)
+
+
+def _to_wgs(lon, lat, src: str):
+    if src == "wgs84":
+        return lon, lat
+    if src == "cgcs2000":
+        return _cgcs_transformer(False).transform(lon, lat)
+    inside = in_mainland_china(lon, lat)
+    x, y = lon.copy(), lat.copy()
+    if inside.any():
+        fn = _gcj_to_wgs if src == "gcj02" else _bd_to_wgs
+        x[inside], y[inside] = fn(lon[inside], lat[inside])
+    return x, y
+
+
+def _from_wgs(lon, lat, dst: str):
+    if dst == "wgs84":
+        return lon, lat
+    if dst == "cgcs2000":
+        return _cgcs_transformer(True).transform(lon, lat)
+    inside = in_mainland_china(lon, lat)
+    x, y = lon.copy(), lat.copy()
+    if inside.any():
+        fn = _wgs_to_gcj if dst == "gcj02" else _wgs_to_bd
+        x[inside], y[inside] = fn(lon[inside], lat[inside])
+    return x, y
+
+
+def convert(lon: Any, lat: Any, src: str, dst: str) -> tuple[Any, Any]:
+    """Convert longitudes/latitudes between datums.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        Coordinates in degrees in datum ``src`` (broadcast together).
+    src, dst : {"wgs84", "cgcs2000", "gcj02", "bd09"}
+        Datums (aliases such as ``"GCJ-02"``, ``"baidu"``, ``"EPSG:4490"`` are accepted).
+
+    Returns
+    -------
+    (lon, lat)
+        Floats when both inputs were scalars, otherwise float numpy arrays of the broadcast
+        shape. Points outside mainland China (see :func:`in_mainland_china`) come back
+        unshifted by the GCJ-02/BD-09 steps; NaNs stay NaN.
+
+    Raises
+    ------
+    AOIError
+        For an unknown datum name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lon, lat = convert(np.array([121.47, 126.98]), np.array([31.23, 37.57]), "wgs84", "bd09")
+    >>> bool(lon[0] != 121.47), float(lon[1])   # Shanghai shifted, Seoul not
+    (True, 126.98)
+    """
+    src, dst = normalize_datum(src), normalize_datum(dst)
+    scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
+    x, y = np.broadcast_arrays(np.array(lon, dtype=float), np.array(lat, dtype=float))
+    x, y = np.array(x, dtype=float).ravel(), np.array(y, dtype=float).ravel()
+    shape_ = np.broadcast(np.asarray(lon), np.asarray(lat)).shape
+    if src != dst:
+        x, y = _to_wgs(x, y, src)
+        x, y = _from_wgs(np.asarray(x, float), np.asarray(y, float), dst)
+    x, y = np.asarray(x, float).reshape(shape_), np.asarray(y, float).reshape(shape_)
+    if scalar:
+        return float(x), float(y)
+    return x, y
+
+
+def shift_m(lon: Any, lat: Any, src: str = "wgs84", dst: str = "gcj02") -> np.ndarray:
+    """Ground distance in metres between a point and its conversion (for QA and reports)."""
+    x0 = np.asarray(lon, float)
+    y0 = np.asarray(lat, float)
+    x1, y1 = convert(x0, y0, src, dst)
+    geod = pyproj.Geod(ellps="WGS84")
+    _, _, d = geod.inv(x0, y0, x1, y1)
+    return np.asarray(d)
