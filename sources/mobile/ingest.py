@@ -1,0 +1,530 @@
+"""Ingest mobile-monitoring (走航) files into one cleaned, flagged point table: :func:`read_mobile`.
+
+Files with coordinates are *tracks* (one trip each); files with a time and pollutants but no coordinates
+are *instrument logs*, joined to the tracks by time after their own time zone and clock offset.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from parkscan.aoi.errors import DataQualityWarning, SourceError
+
+from .clean import FlagLog, flag_gps_jumps, flag_stationary, flag_time_order, flag_values, estimate_lag, REASONS
+from .headers import MET, POLLUTANTS, ColumnMap, Mapping_, map_columns, read_mapping
+from .readers import RawTable, read_raw, sha256_of
+from .units import canonical_unit, convert
+
+__all__ = ["MobileRun", "FileInfo", "read_mobile", "parse_time"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One input file as read."""
+
+    path: str
+    """The file path."""
+    sha256: str
+    """Checksum of its bytes."""
+    size: int
+    """Bytes."""
+    kind: str
+    """``track`` (has coordinates) or ``instrument`` (joined by time)."""
+    reader: str
+    """``csv``, ``xlsx`` or ``gpx``."""
+    rows: int
+    """Data rows read."""
+    columns: Mapping[str, str]
+    """original header → canonical role."""
+    units: Mapping[str, str | None]
+    """canonical role → unit as given."""
+    ignored: tuple[str, ...] = ()
+    """Headers not used."""
+    encoding: str | None = None
+    """Text encoding (CSV)."""
+    delimiter: str | None = None
+    """Field delimiter (CSV)."""
+    tz: str | None = None
+    """Time zone applied (None: times taken as written)."""
+    clock_offset_s: float = 0.0
+    """Seconds added to the file's clock."""
+    datum: str = "wgs84"
+    """Datum of the coordinates as given."""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    """Instrument header block and reader metadata."""
+
+
+@dataclass
+class MobileRun:
+    """A cleaned mobile-monitoring campaign: points, flags and where they came from.
+
+    ``points`` columns: ``time`` (UTC), ``t`` (seconds since epoch), ``lon``, ``lat`` (WGS-84), ``trip``,
+    ``file``, ``row`` (line in the file), ``valid`` (row usable), ``mappable`` (valid and not stationary),
+    one column per pollutant (canonical units, NaN where flagged) and met columns
+    (``wind_dir`` °, ``wind_speed`` m/s, ``speed`` m/s, ``temp`` °C, ``rh`` %, ``pressure`` hPa).
+    """
+
+    points: pd.DataFrame
+    """One row per fix (see class docstring)."""
+    flags: pd.DataFrame
+    """Flag table: file, row, time, column, code, value, detail, excluded."""
+    pollutants: tuple[str, ...]
+    """Pollutants present with at least one valid value."""
+    units: dict[str, str | None]
+    """pollutant → unit of the values in ``points``."""
+    files: list[FileInfo]
+    """The inputs."""
+    conditions: dict[str, float] = field(default_factory=lambda: {"temp_c": 25.0, "pressure_kpa": 101.325})
+    """Reference state of mass concentrations converted from ppb/ppm."""
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        """Distinct dates covered (in the files' own time, ISO)."""
+        t = self.points["time"]
+        if "local_date" in self.points:
+            return tuple(sorted(self.points["local_date"].dropna().unique()))
+        return tuple(sorted({d.date().isoformat() for d in t.dropna()}))
+
+    def km_driven(self) -> float:
+        """Distance driven along valid fixes, km."""
+        from .clean import haversine_m
+
+        p = self.points[self.points["valid"]]
+        total = 0.0
+        for _, g in p.groupby("trip", sort=False):
+            if len(g) > 1:
+                d = haversine_m(g["lon"].to_numpy()[:-1], g["lat"].to_numpy()[:-1], g["lon"].to_numpy()[1:], g["lat"].to_numpy()[1:])
+                total += float(d[d < 2000].sum())
+        return total / 1000.0
+
+
+_CN_TIME = str.maketrans({"年": "-", "月": "-", "日": " ", "时": ":", "分": ":", "秒": "", "/": "-", "T": " "})
+
+
+def parse_time(s: pd.Series, *, fmt: str | None = None) -> pd.Series:
+    """Parse a time column: ISO/Chinese date-time strings, epoch seconds or milliseconds, Excel serial days.
+
+    Returns datetime64[ns] (tz-aware only when the strings carry an offset). Unparseable cells are NaT.
+
+    Examples
+    --------
+    >>> parse_time(pd.Series(["2024年5月1日 8时00分01秒", "2024/05/01 08:00:02"])).dt.second.tolist()
+    [1, 2]
+    >>> str(parse_time(pd.Series([1714521601]))[0])
+    '2024-05-01 00:00:01'
+    """
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    num = pd.to_numeric(s, errors="coerce") if s.dtype != object or True else None
+    if num is not None and num.notna().mean() > 0.9:
+        v = num.dropna()
+        if (v > 1e11).all():
+            return pd.to_datetime(num, unit="ms", errors="coerce")
+        if (v > 1e8).all():
+            return pd.to_datetime(num, unit="s", errors="coerce")
+        if ((v > 20000) & (v < 80000)).all():
+            return pd.to_datetime(num, unit="D", origin="1899-12-30", errors="coerce")
+    txt = s.astype("string").str.strip()
+    if fmt:
+        return pd.to_datetime(txt, format=fmt, errors="coerce")
+    out = pd.to_datetime(txt, format="ISO8601", errors="coerce")
+    if out.isna().mean() > 0.5:
+        alt = txt.str.translate(_CN_TIME).str.replace(r"\s+", " ", regex=True).str.strip(" :")
+        for f in ("ISO8601", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M:%S", "%m-%d-%Y %H:%M:%S", "mixed"):
+            try:
+                cand = pd.to_datetime(alt, format=f, errors="coerce")
+            except (ValueError, TypeError):
+                continue
+            if cand.notna().sum() > out.notna().sum():
+                out = cand
+            if out.notna().mean() > 0.9:
+                break
+    return out
+
+
+def _to_utc_seconds(ts: pd.Series, tz: str | None) -> tuple[pd.Series, str | None]:
+    if getattr(ts.dt, "tz", None) is not None:
+        return ts.dt.tz_convert("UTC"), "as given"
+    if tz:
+        m = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?", tz.strip())
+        if m:
+            off = (int(m.group(2)) * 60 + int(m.group(3) or 0)) * (1 if m.group(1) == "+" else -1)
+            return (ts - pd.Timedelta(minutes=off)).dt.tz_localize("UTC"), tz
+        try:
+            return ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC"), tz
+        except (KeyError, ValueError) as err:
+            raise SourceError(f"unknown time zone {tz!r}; use an IANA name (Asia/Shanghai) or an offset (+08:00)") from err
+    return ts.dt.tz_localize("UTC"), None
+
+
+def _per_file(value, path: Path, index: int, default=None):
+    if isinstance(value, Mapping):
+        for key in (str(path), path.name, index):
+            if key in value:
+                return value[key]
+        return default
+    if isinstance(value, (list, tuple)):
+        return value[index] if index < len(value) else default
+    return default if value is None else value
+
+
+def _standardise(raw: RawTable, cmap: ColumnMap, *, fid: str, tz: str | None, clock_offset_s: float, datum: str,
+                 flags: FlagLog, conditions: dict[str, float], time_format: str | None) -> tuple[pd.DataFrame, dict]:
+    df = raw.data
+    roles = {role: col for col, role in cmap.roles.items()}
+    out = pd.DataFrame(index=df.index)
+    rows = df.index.to_numpy()
+    info: dict[str, Any] = {}
+    if "time" not in roles and not ("date" in roles and "clock" in roles) and "date" not in roles:
+        raise SourceError(
+            f"{raw.path}: no time column recognised (headers: {list(map(str, df.columns))[:12]}). "
+            "Name it 时间/采样时间/time/datetime, or map it with --mapping (column,role → time)"
+        )
+    if "time" in roles:
+        tcol = df[roles["time"]]
+        if "date" in roles and roles["date"] != roles["time"]:
+            tcol = df[roles["date"]].astype("string") + " " + tcol.astype("string")
+    elif "clock" in roles:
+        tcol = df[roles["date"]].astype("string") + " " + df[roles["clock"]].astype("string")
+    else:
+        tcol = df[roles["date"]]
+    ts = parse_time(tcol, fmt=time_format)
+    if ts.notna().sum() == 0:
+        raise SourceError(f"{raw.path}: the time column {roles.get('time', roles.get('date'))!r} has no parseable time (first value {tcol.iloc[0] if len(tcol) else None!r}); give time_format in a --mapping file")
+    hint = cmap.time_hint
+    if tz is None and hint == "utc":
+        tz = "UTC"
+    elif tz is None and hint and hint[0] in "+-":
+        tz = hint
+    ts_utc, tz_used = _to_utc_seconds(ts, tz)
+    if tz_used is None:
+        flags.add("TZ_ASSUMED", file=fid, detail="time zone not stated (give tz in a --mapping file): times taken as written")
+    ts_utc = ts_utc + pd.to_timedelta(clock_offset_s, unit="s")
+    out["time"] = ts_utc.astype("datetime64[ns, UTC]")
+    out["local_date"] = ts.dt.strftime("%Y-%m-%d") if getattr(ts.dt, "tz", None) is None else ts_utc.dt.strftime("%Y-%m-%d")
+    bad_t = out["time"].isna().to_numpy()
+    flags.add("BAD_TIME", file=fid, rows=rows[bad_t], column=str(roles.get("time", "time")))
+    info["tz"] = tz_used
+    has_coords = "lon" in roles and "lat" in roles
+    if has_coords:
+        lon = pd.to_numeric(df[roles["lon"]], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(df[roles["lat"]], errors="coerce").to_numpy(float)
+        fin = np.isfinite(lon) & np.isfinite(lat)
+        if fin.any():
+            lo, la = np.nanmedian(np.abs(lon[fin])), np.nanmedian(np.abs(lat[fin]))
+            if la > 90 >= lo or (lo < la and 73 < la < 136 and 3 < lo < 54):
+                lon, lat = lat, lon
+                flags.add("COORD_SWAPPED", file=fid, detail=f"columns {roles['lon']!r}/{roles['lat']!r} hold latitude/longitude: swapped")
+        no = ~(np.isfinite(lon) & np.isfinite(lat))
+        flags.add("NO_COORD", file=fid, rows=rows[no & ~bad_t], column="lon/lat")
+        bad = ~no & ((np.abs(lat) > 90) | (np.abs(lon) > 180) | ((lon == 0) & (lat == 0)))
+        flags.add("BAD_COORD", file=fid, rows=rows[bad], column="lon/lat", values=lon[bad])
+        lon = np.where(bad, np.nan, lon)
+        lat = np.where(bad, np.nan, lat)
+        lon, lat = _to_wgs84(lon, lat, df, roles, datum, fid, rows, flags)
+        out["lon"], out["lat"] = lon, lat
+    for role in POLLUTANTS:
+        if role not in roles:
+            continue
+        col = roles[role]
+        raw_v = df[col]
+        v = pd.to_numeric(raw_v, errors="coerce")
+        nonnum = v.isna() & raw_v.notna() & (raw_v.astype("string").str.strip() != "")
+        flags.add("BAD_VALUE", file=fid, rows=rows[nonnum.to_numpy()], column=role, detail=f"non-numeric value in {col!r}")
+        vals = v.to_numpy(float)
+        if not np.isfinite(vals).any():
+            flags.add("ALL_NAN", file=fid, column=role, detail=f"column {col!r} has no numeric value: not analysed")
+            continue
+        unit = cmap.units.get(role) or raw.unit_row.get(col)
+        from .headers import normalise_unit
+
+        unit = normalise_unit(unit) or unit
+        target = canonical_unit(role, unit)
+        if unit is None:
+            flags.add("UNIT_UNKNOWN", file=fid, column=role, detail=f"{col!r} has no unit: values kept as given; state it in a --mapping file")
+        elif target != unit:
+            vals = convert(vals, role, unit, target, **conditions)
+            flags.add("UNIT_CONVERTED", file=fid, column=role, detail=f"{unit} → {target} at {conditions['temp_c']} °C, {conditions['pressure_kpa']} kPa")
+        out[role] = vals
+        info.setdefault("units", {})[role] = target
+    for role in MET:
+        if role not in roles:
+            continue
+        vals = pd.to_numeric(df[roles[role]], errors="coerce").to_numpy(float)
+        unit = cmap.units.get(role)
+        if role in ("speed", "wind_speed") and unit == "km/h":
+            vals = vals / 3.6
+        if role == "pressure" and unit == "kpa":
+            vals = vals * 10
+        out[role] = vals
+    out["file"] = fid
+    out["row"] = rows
+    info["has_coords"] = has_coords
+    return out, info
+
+
+def _to_wgs84(lon, lat, df, roles, datum, fid, rows, flags):
+    from parkscan.aoi.datum import convert as dconvert, normalize_datum
+    from parkscan.aoi.errors import AOIError
+
+    if "datum" in roles:
+        col = df[roles["datum"]].astype("string").str.strip().str.lower()
+        lon2, lat2 = lon.copy(), lat.copy()
+        for name in col.dropna().unique():
+            m = (col == name).fillna(False).to_numpy()
+            try:
+                d = normalize_datum(str(name))
+            except (AOIError, ValueError):
+                flags.add("BAD_DATUM", file=fid, rows=rows[m], column="datum", detail=f"unknown coordinate system {name!r}")
+                lon2[m], lat2[m] = np.nan, np.nan
+                continue
+            if d != "wgs84":
+                lon2[m], lat2[m] = dconvert(lon[m], lat[m], d, "wgs84")
+                flags.add("DATUM_CONVERTED", file=fid, detail=f"{int(m.sum())} rows {d} → wgs84 (per-row datum column)")
+        return lon2, lat2
+    d = normalize_datum(datum or "wgs84")
+    if d == "wgs84":
+        return lon, lat
+    flags.add("DATUM_CONVERTED", file=fid, detail=f"{d} → wgs84")
+    fin = np.isfinite(lon) & np.isfinite(lat)
+    lon2, lat2 = lon.copy(), lat.copy()
+    if fin.any():
+        lon2[fin], lat2[fin] = dconvert(lon[fin], lat[fin], d, "wgs84")
+    return lon2, lat2
+
+
+def _join(track: pd.DataFrame, inst: pd.DataFrame, *, max_gap_s: float, flags: FlagLog) -> pd.DataFrame:
+    """Interpolate track positions at the instrument's times (within ``max_gap_s`` of a fix)."""
+    tr = track[track["lon"].notna() & track["time"].notna()].sort_values("t")
+    tt, x, y = tr["t"].to_numpy(), tr["lon"].to_numpy(), tr["lat"].to_numpy()
+    it = inst["t"].to_numpy()
+    idx = np.searchsorted(tt, it)
+    lo = np.clip(idx - 1, 0, len(tt) - 1)
+    hi = np.clip(idx, 0, len(tt) - 1)
+    gap = np.minimum(np.abs(it - tt[lo]), np.abs(tt[hi] - it))
+    ok = (gap <= max_gap_s) & (it >= tt[0] - max_gap_s) & (it <= tt[-1] + max_gap_s) & np.isfinite(it)
+    out = inst.copy()
+    out["lon"] = np.where(ok, np.interp(it, tt, x), np.nan)
+    out["lat"] = np.where(ok, np.interp(it, tt, y), np.nan)
+    for c in MET:
+        if c in tr and c not in out:
+            out[c] = np.where(ok, np.interp(it, tt, tr[c].to_numpy()), np.nan)
+    bad = ~ok & np.isfinite(it)
+    if bad.any():
+        f = inst.loc[bad]
+        for fid, g in f.groupby("file"):
+            flags.add("NO_GPS_FIX", file=fid, rows=g["row"], times=g["time"], detail=f"no GPS fix within {max_gap_s:g} s")
+    return out
+
+
+def read_mobile(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    mapping: str | Path | Mapping_ | None = None,
+    datum: str | Mapping[str, str] = "wgs84",
+    tz: str | Mapping[str, str] | None = None,
+    clock_offset_s: float | Mapping[str, float] = 0.0,
+    lag_s: Mapping[str, float] | str | None = None,
+    temp_c: float | None = None,
+    pressure_kpa: float | None = None,
+    max_speed_kmh: float = 150.0,
+    stationary_s: float = 120.0,
+    max_gap_s: float = 5.0,
+) -> MobileRun:
+    """Read, join and clean mobile-monitoring files.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        CSV/TXT/XLSX/GPX files: complete tracks, or GPS tracks plus instrument logs (joined by time).
+    mapping : path or Mapping_, optional
+        A column-mapping file (JSON or CSV) for unusual headers; it may also give tz, clock_offset_s, datum.
+    datum : str or {file: str}
+        Datum of the coordinates (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``); converted to WGS-84.
+    tz : str or {file: str}, optional
+        Time zone of naive times (``Asia/Shanghai``, ``+08:00``); None takes times as written.
+    clock_offset_s : float or {file: float}
+        Seconds added to each file's clock (instrument clock behind the GPS → positive).
+    lag_s : {pollutant: seconds} or ``"estimate"``, optional
+        Instrument response lag; ``"estimate"`` uses cross-correlation with the first pollutant.
+    temp_c, pressure_kpa : float, optional
+        Reference state for ppb ↔ µg/m³ (default 25 °C, 101.325 kPa).
+    max_speed_kmh : float
+        Implied speeds above this are GPS jumps.
+    stationary_s : float
+        Stops longer than this are flagged STATIONARY (not mapped).
+    max_gap_s : float
+        Largest time gap between an instrument row and a GPS fix for joining.
+
+    Returns
+    -------
+    MobileRun
+
+    Raises
+    ------
+    SourceError
+        No coordinates anywhere, no time column, nothing valid left; the message names the file.
+    """
+    plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else list(paths))]
+    if not plist:
+        raise SourceError("no mobile-monitoring file given")
+    mp = mapping if isinstance(mapping, Mapping_) else read_mapping(mapping)
+    conditions = {"temp_c": float(temp_c if temp_c is not None else mp.options.get("temp_c", 25.0)),
+                  "pressure_kpa": float(pressure_kpa if pressure_kpa is not None else mp.options.get("pressure_kpa", 101.325))}
+    flags = FlagLog()
+    tracks: list[pd.DataFrame] = []
+    insts: list[pd.DataFrame] = []
+    infos: list[FileInfo] = []
+    units: dict[str, str | None] = {}
+    for i, p in enumerate(plist):
+        raw = read_raw(p, mapping=mp)
+        fid = p.name if sum(q.name == p.name for q in plist) == 1 else str(p)
+        for prob in raw.problems:
+            m = re.match(r"line (\d+) skipped: (.*)", prob)
+            if m:
+                flags.add("UNPARSEABLE_LINE", file=fid, rows=[int(m.group(1))], detail=m.group(2))
+            else:
+                flags.add("TRUNCATED", file=fid, detail=prob)
+        cmap = map_columns(list(raw.data.columns), mp)
+        f_tz = _per_file(tz, p, i, mp.options.get("tz"))
+        f_off = float(_per_file(clock_offset_s, p, i, mp.options.get("clock_offset_s", 0.0)) or 0.0)
+        f_datum = _per_file(datum, p, i, None) or mp.options.get("datum") or "wgs84"
+        if isinstance(datum, str) and datum != "wgs84":
+            f_datum = datum
+        df, info = _standardise(raw, cmap, fid=fid, tz=f_tz, clock_offset_s=f_off, datum=f_datum, flags=flags,
+                                conditions=conditions, time_format=mp.options.get("time_format"))
+        df["t"] = (df["time"] - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)
+        for k, u in info.get("units", {}).items():
+            if k in units and units[k] != u:
+                raise SourceError(f"{p}: {k} is in {u} but an earlier file gave {units[k]}; state the units in a --mapping file")
+            units[k] = u
+        kind = "track" if info["has_coords"] else "instrument"
+        if kind == "instrument" and not any(c in df for c in POLLUTANTS):
+            raise SourceError(f"{p}: neither coordinates (经度/纬度, lon/lat) nor pollutant columns recognised "
+                              f"(headers: {list(map(str, raw.data.columns))[:12]}); give a --mapping file")
+        (tracks if kind == "track" else insts).append(df)
+        infos.append(FileInfo(path=str(p), sha256=sha256_of(p), size=p.stat().st_size, kind=kind, reader=raw.kind, rows=len(raw.data),
+                              columns=dict(cmap.roles), units=dict(cmap.units), ignored=cmap.ignored, encoding=raw.encoding,
+                              delimiter=raw.delimiter, tz=info.get("tz"), clock_offset_s=f_off, datum=str(f_datum), meta=dict(raw.meta)))
+    if not tracks:
+        raise SourceError(
+            "no file has coordinates (经度/纬度 or longitude/latitude): "
+            f"{', '.join(p.name for p in plist)}. Add the GPS track (GPX or CSV) to join the instrument logs by time"
+        )
+    # time order and duplicates per file (in file order), before anything is joined
+    for df in tracks + insts:
+        fid = df["file"].iloc[0] if len(df) else "?"
+        dup, back = flag_time_order(df["t"].to_numpy())
+        flags.add("DUP_TIME", file=fid, rows=df["row"].to_numpy()[dup], times=df["time"].to_numpy()[dup])
+        flags.add("TIME_BACKWARDS", file=fid, rows=df["row"].to_numpy()[back], times=df["time"].to_numpy()[back])
+        df["_ok"] = ~(dup | back) & df["time"].notna().to_numpy()
+    if insts:
+        gps = pd.concat([d[d["_ok"]] for d in tracks], ignore_index=True)
+        joined = [_join(gps, d[d["_ok"]], max_gap_s=max_gap_s, flags=flags) for d in insts]
+        for j in joined:
+            j["_ok"] = j["lon"].notna()
+        pts = _merge_instruments(tracks, joined)
+    else:
+        pts = pd.concat(tracks, ignore_index=True)
+    pts["trip"] = pts["file"]
+    pts = _clean_points(pts, flags, units, lag_s=lag_s, max_speed_kmh=max_speed_kmh, stationary_s=stationary_s)
+    pollutants = tuple(c for c in POLLUTANTS if c in pts and np.isfinite(pts.loc[pts["valid"], c]).any())
+    if not pts["valid"].any():
+        raise SourceError(f"no valid row left in {', '.join(p.name for p in plist)}: see the flags ({flags.frame()['code'].value_counts().to_dict()})")
+    fl = flags.frame()
+    n_flagged = int(fl["excluded"].sum())
+    if n_flagged:
+        warnings.warn(f"{n_flagged} values/rows flagged while reading mobile data (see the flag table)", DataQualityWarning, stacklevel=2)
+    return MobileRun(points=pts, flags=fl, pollutants=pollutants, units={k: units.get(k) for k in pollutants}, files=infos, conditions=conditions)
+
+
+def _merge_instruments(tracks: list[pd.DataFrame], joined: list[pd.DataFrame]) -> pd.DataFrame:
+    """Put the instruments' pollutants on the GPS fixes (nearest instrument row within 1.5 s), one row per fix."""
+    base = pd.concat(tracks, ignore_index=True)
+    base = base.sort_values("t", kind="stable").reset_index(drop=True)
+    for j in joined:
+        j = j[j["_ok"]].sort_values("t")
+        cols = [c for c in POLLUTANTS if c in j]
+        if not cols:
+            continue
+        m = pd.merge_asof(base[["t"]].reset_index(), j[["t"] + cols].rename(columns={c: f"__{c}" for c in cols}),
+                          on="t", direction="nearest", tolerance=1.5).set_index("index")
+        for c in cols:
+            v = m[f"__{c}"].reindex(base.index).to_numpy()
+            base[c] = np.where(np.isfinite(v), v, base[c]) if c in base else v
+    return base
+
+
+def _clean_points(pts: pd.DataFrame, flags: FlagLog, units: dict, *, lag_s, max_speed_kmh: float, stationary_s: float) -> pd.DataFrame:
+    pts = pts.sort_values(["trip", "t"], kind="stable").reset_index(drop=True) if len(pts) else pts
+    valid = pts["_ok"].to_numpy() & np.isfinite(pts["lon"].to_numpy()) & np.isfinite(pts["lat"].to_numpy()) & pts["time"].notna().to_numpy()
+    stationary = np.zeros(len(pts), bool)
+    for trip, idx in pts.groupby("trip", sort=False).indices.items():
+        sel = idx[valid[idx]]
+        if len(sel) < 2:
+            continue
+        t, lon, lat = pts["t"].to_numpy()[sel], pts["lon"].to_numpy()[sel], pts["lat"].to_numpy()[sel]
+        jump = flag_gps_jumps(t, lon, lat, max_speed_kmh=max_speed_kmh)
+        if jump.any():
+            j = sel[jump]
+            flags.add("GPS_JUMP", file=str(trip), rows=pts["row"].to_numpy()[j], times=pts["time"].to_numpy()[j], column="lon/lat",
+                      detail=f"implied speed > {max_speed_kmh:g} km/h")
+            valid[j] = False
+            sel = sel[~jump]
+            t, lon, lat = t[~jump], lon[~jump], lat[~jump]
+        st = flag_stationary(t, lon, lat, min_s=stationary_s)
+        if st.any():
+            s = sel[st]
+            flags.add("STATIONARY", file=str(trip), rows=pts["row"].to_numpy()[s], times=pts["time"].to_numpy()[s],
+                      detail=f"stationary for more than {stationary_s:g} s")
+            stationary[s] = True
+    pts["valid"] = valid
+    for c in [c for c in POLLUTANTS if c in pts]:
+        v = pts[c].to_numpy(float).copy()
+        for code, mask in flag_values(c, v).items():
+            mask = mask & valid
+            if mask.any():
+                for fid, g in pts.loc[mask, ["file", "row", "time"]].groupby("file"):
+                    flags.add(code, file=str(fid), rows=g["row"], times=g["time"], column=c, values=v[g.index])
+                v[mask] = np.nan
+        pts[c] = v
+    _apply_lag(pts, flags, lag_s)
+    pts["mappable"] = pts["valid"] & ~stationary
+    return pts.drop(columns=["_ok"])
+
+
+def _apply_lag(pts: pd.DataFrame, flags: FlagLog, lag_s) -> None:
+    if not lag_s:
+        return
+    cols = [c for c in POLLUTANTS if c in pts]
+    if lag_s == "estimate":
+        if len(cols) < 2:
+            return
+        ref = cols[0]
+        lags = {}
+        for c in cols[1:]:
+            lag, r = estimate_lag(pts[ref].to_numpy(), pts[c].to_numpy())
+            lags[c] = (lag, f"estimated by cross-correlation with {ref} (r={r:.2f})")
+    else:
+        lags = {c: (float(v), "configured") for c, v in dict(lag_s).items() if c in pts}
+    for c, (lag, how) in lags.items():
+        if not lag:
+            continue
+        for trip, g in pts.groupby("trip", sort=False):
+            t = g["t"].to_numpy()
+            j = np.searchsorted(t, t + lag)
+            ok = (j < len(t))
+            jj = np.clip(j, 0, len(t) - 1)
+            ok &= np.abs(t[jj] - (t + lag)) <= 1.0
+            src = g[c].to_numpy()
+            pts.loc[g.index, c] = np.where(ok, src[jj], np.nan)
+        flags.add("LAG_SHIFT", file="*", column=c, detail=f"{c} shifted {lag:+g} s ({how})")
