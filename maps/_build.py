@@ -1,0 +1,256 @@
+"""Turn parkscan layers into map-ready pieces: styled, escaped GeoJSON, coloured track runs, legend entries.
+
+Shared by the interactive (folium) and static (matplotlib) renderers.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from ._html import esc, fmt_value, safe_color, table_html
+from ._style import category_colors, kind_label, layer_style, text
+from .layers import TrackLayer, VectorLayer
+
+__all__ = ["LegendEntry", "LegendSection", "styled_features", "track_runs", "track_colormap", "legend_html",
+           "is_number", "feature_color_map"]
+
+_INTERNAL = {"style", "_ps_style", "_ps_popup", "_ps_tooltip", "geometry"}
+_NAME_KEYS = ("name", "企业名称", "title", "label", "id")
+
+
+@dataclass
+class LegendEntry:
+    """One legend line."""
+
+    label: str
+    color: str
+    shape: str = "box"
+    """``box`` (area), ``line``, ``dash`` (dashed line) or ``dot`` (point)."""
+
+
+@dataclass
+class LegendSection:
+    """A titled block of legend entries, or a colour bar."""
+
+    title: str
+    entries: list[LegendEntry] = field(default_factory=list)
+    colorbar: tuple[list[str], float, float, str] | None = None
+    """(colours low→high, vmin, vmax, caption)."""
+
+
+def is_number(v: Any) -> bool:
+    """True for real numbers (not bools, not NaN)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def _geom_shape(features: list[dict]) -> str:
+    types = {((f.get("geometry") or {}).get("type") or "") for f in features}
+    if types and types <= {"Point", "MultiPoint"}:
+        return "dot"
+    if types and types <= {"LineString", "MultiLineString"}:
+        return "line"
+    return "box"
+
+
+def feature_color_map(layer: VectorLayer) -> tuple[dict[str, str] | None, Any]:
+    """(category → colour, or None) and a numeric colormap (or None) for ``layer.color_by``."""
+    if not layer.color_by:
+        return None, None
+    vals = [(f.get("properties") or {}).get(layer.color_by) for f in layer.features.get("features", [])]
+    present = [v for v in vals if v is not None]
+    if present and all(is_number(v) for v in present):
+        import branca.colormap as bcm
+
+        lo, hi = float(min(present)), float(max(present))
+        if hi <= lo:
+            hi = lo + 1.0
+        return None, bcm.linear.YlOrRd_09.scale(lo, hi)
+    return category_colors(vals, given={str(k): safe_color(v) for k, v in layer.legend.items()}), None
+
+
+def _popup(props: Mapping[str, Any], layer: VectorLayer, lang: str) -> str:
+    if "kind" in props and "severity" in props:  # a Finding feature
+        explain = props.get(f"explain_{lang}") or props.get("explain_en") or ""
+        if isinstance(props.get("explain"), Mapping):
+            explain = props["explain"].get(lang) or props["explain"].get("en") or explain
+        rows: list[tuple[str, Any]] = [
+            (text("severity", lang), props.get("severity")),
+            (text("confidence", lang), props.get("confidence")),
+        ]
+        if props.get("enterprise_id"):
+            ent = props.get("enterprise_id")
+            if props.get("enterprise_name"):
+                ent = f"{props['enterprise_name']} ({ent})"
+            rows.append((text("enterprise", lang), ent))
+        for key, label in layer.popup_fields:
+            if key in props and key not in ("kind", "severity", "confidence", "enterprise_id"):
+                rows.append((label, props[key]))
+        ev = props.get("evidence")
+        if isinstance(ev, Mapping) and ev:
+            rows.append((text("evidence", lang), ev))
+        if props.get("sources"):
+            rows.append((text("sources", lang), props.get("sources")))
+        head = f"<h4>{esc(kind_label(str(props['kind']), lang))}</h4>"
+        para = f"<p>{esc(explain)}</p>" if explain else ""
+        return f'<div class="ps-popup">{head}{para}{table_html(rows)}</div>'
+    if layer.popup_fields:
+        rows = [(label, props.get(key)) for key, label in layer.popup_fields]
+    else:
+        rows = [(k, v) for k, v in props.items() if k not in _INTERNAL and not str(k).startswith("_")][:20]
+    title = next((props[k] for k in _NAME_KEYS if props.get(k) not in (None, "")), None)
+    head = f"<h4>{esc(title)}</h4>" if title is not None else f"<h4>{esc(layer.name)}</h4>"
+    return f'<div class="ps-popup">{head}{table_html(rows)}</div>'
+
+
+def _tooltip(props: Mapping[str, Any], layer: VectorLayer, lang: str) -> str:
+    if "kind" in props and "severity" in props:
+        return esc(kind_label(str(props["kind"]), lang))
+    name = next((props[k] for k in _NAME_KEYS if props.get(k) not in (None, "")), None)
+    return esc(name if name is not None else layer.name)
+
+
+def styled_features(layer: VectorLayer, *, lang: str = "en") -> tuple[dict[str, Any], LegendSection]:
+    """Features with ``_ps_style``, escaped ``_ps_popup`` and ``_ps_tooltip``; and the layer's legend section.
+
+    Only those three properties (plus ``_ps_color``) are kept, so the page holds no unescaped text.
+    """
+    feats = list(layer.features.get("features", []))
+    base = layer_style(layer.kind, layer.style)
+    cats, cmap = feature_color_map(layer)
+    out_feats = []
+    for f in feats:
+        props = dict(f.get("properties") or {})
+        style = {k: v for k, v in base.items()}
+        color = None
+        if layer.color_by:
+            v = props.get(layer.color_by)
+            if cmap is not None and is_number(v):
+                color = cmap(float(v))
+            elif cats is not None:
+                color = cats.get("" if v is None else str(v))
+        if color:
+            style["fillColor"] = color
+            if layer.kind not in ("enterprises",):
+                style["color"] = color
+        if isinstance(props.get("style"), Mapping):  # per-feature style from the producer
+            style.update({k: v for k, v in props["style"].items() if isinstance(v, (int, float, str, bool))})
+        for k in ("color", "fillColor"):
+            if k in style:
+                style[k] = safe_color(style[k])
+        out_feats.append({
+            "type": "Feature",
+            "geometry": f.get("geometry"),
+            "properties": {
+                "_ps_style": style,
+                "_ps_popup": _popup(props, layer, lang),
+                "_ps_tooltip": _tooltip(props, layer, lang),
+                "_ps_color": style.get("fillColor", style.get("color")),
+            },
+        })
+    section = LegendSection(layer.name)
+    shape = _geom_shape(feats)
+    if layer.legend:
+        section.entries = [LegendEntry(str(k), safe_color(v), shape) for k, v in layer.legend.items()]
+    elif cats:
+        for cat, col in cats.items():
+            if layer.color_by == "kind":
+                label = kind_label(cat, lang)
+            elif cat == "":
+                label = text("unknown", lang)
+            else:
+                label = cat
+            section.entries.append(LegendEntry(label, col, shape))
+    elif cmap is not None:
+        section.colorbar = ([cmap(x) for x in np.linspace(cmap.vmin, cmap.vmax, 9)], cmap.vmin, cmap.vmax, layer.color_by or "")
+    else:
+        if shape == "box":
+            shape = "dash" if base.get("dashArray") else ("line" if layer.kind in ("approved", "managed", "subpark") else "box")
+        col = safe_color(base.get("fillColor") if shape == "dot" else base.get("color"))
+        section.entries = [LegendEntry(layer.name, col, shape)]
+        section.title = ""
+    return {"type": "FeatureCollection", "features": out_feats}, section
+
+
+def track_colormap(track: TrackLayer):
+    """A branca LinearColormap over the 2nd–98th percentile of the track's values."""
+    import branca.colormap as bcm
+
+    v = np.asarray(track.values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        lo, hi = 0.0, 1.0
+    else:
+        lo, hi = (float(x) for x in np.percentile(v, [2, 98]))
+        if hi <= lo:
+            hi = lo + 1.0
+    return bcm.linear.YlOrRd_09.scale(lo, hi)
+
+
+def track_runs(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, cmap, *, n_classes: int = 9,
+               max_gap_m: float = 500.0) -> list[dict[str, Any]]:
+    """Consecutive track segments grouped into colour classes: ``[{"k": colour, "c": [[[lat, lon], ...]...], "lo", "hi"}]``.
+
+    A segment's value is the mean of its two ends; segments with no value are grey; jumps longer than
+    ``max_gap_m`` are not drawn.
+    """
+    lon = np.asarray(lon, float)
+    lat = np.asarray(lat, float)
+    val = np.asarray(values, float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat, val = lon[ok], lat[ok], val[ok]
+    if lon.size < 2:
+        return []
+    pair = np.vstack([val[:-1], val[1:]])
+    cnt = np.isfinite(pair).sum(axis=0)
+    seg = np.where(cnt > 0, np.where(np.isfinite(pair), pair, 0.0).sum(axis=0) / np.maximum(cnt, 1), np.nan)
+    dx = np.diff(lon) * 111320.0 * np.cos(np.radians(lat[:-1]))
+    dy = np.diff(lat) * 110540.0
+    gap = np.hypot(dx, dy) > max_gap_m
+    edges = np.linspace(cmap.vmin, cmap.vmax, n_classes + 1)
+    cls = np.clip(np.digitize(seg, edges[1:-1]), 0, n_classes - 1)
+    cls = np.where(np.isfinite(seg), cls, -1)
+    groups: dict[int, list[list[list[float]]]] = {}
+    i = 0
+    n = seg.size
+    while i < n:
+        if gap[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and cls[j + 1] == cls[i] and not gap[j + 1]:
+            j += 1
+        run = [[round(float(lat[k]), 6), round(float(lon[k]), 6)] for k in range(i, j + 2)]
+        groups.setdefault(int(cls[i]), []).append(run)
+        i = j + 1
+    out = []
+    for c in sorted(groups):
+        if c < 0:
+            out.append({"k": "#9e9e9e", "c": groups[c], "lo": None, "hi": None, "w": 3})
+        else:
+            mid = 0.5 * (edges[c] + edges[c + 1])
+            out.append({"k": cmap(mid), "c": groups[c], "lo": float(edges[c]), "hi": float(edges[c + 1])})
+    return out
+
+
+def legend_html(sections: list[LegendSection], *, lang: str = "en") -> str:
+    """The legend as HTML built from escaped text."""
+    parts = [f"<h4>{esc(text('legend', lang))}</h4>"]
+    for sec in sections:
+        if sec.title:
+            parts.append(f"<h5>{esc(sec.title)}</h5>")
+        for e in sec.entries:
+            cls = {"box": "ps-sw", "dot": "ps-sw ps-dot", "line": "ps-sw ps-line", "dash": "ps-sw ps-line ps-dash"}.get(e.shape, "ps-sw")
+            prop = "border-color" if e.shape in ("line", "dash") else "background"
+            parts.append(f'<div><span class="{cls}" style="{prop}:{esc(safe_color(e.color))}"></span>{esc(e.label)}</div>')
+        if sec.colorbar:
+            cols, lo, hi, cap = sec.colorbar
+            grad = ",".join(esc(safe_color(c)) for c in cols)
+            parts.append(f'<div class="ps-colorbar" style="background:linear-gradient(to right,{grad})"></div>')
+            parts.append(f'<div class="ps-colorbar-ticks"><span>{esc(fmt_value(lo))}</span>'
+                         f'<span>{esc(fmt_value((lo + hi) / 2))}</span><span>{esc(fmt_value(hi))}</span></div>')
+            if cap:
+                parts.append(f"<div>{esc(cap)}</div>")
+    return "".join(parts)
