@@ -42,19 +42,15 @@ True
 """
 from __future__ import annotations
 
-import json
 import logging
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pyproj
-import shapely
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
 from .errors import AOIError
+from .outline import in_mainland_china, mainland_china
 
 __all__ = ["DATUMS", "convert", "in_mainland_china", "mainland_china", "normalize_datum", "shift_m"]
 
@@ -92,51 +88,6 @@ def normalize_datum(name: str) -> str:
     if key in _ALIASES:
         return _ALIASES[key]
     raise AOIError(f"unknown datum {name!r}: use one of {', '.join(DATUMS)}")
-
-
-@lru_cache(maxsize=1)
-def mainland_china() -> BaseGeometry:
-    """The (prepared) outline of mainland China where GCJ-02 applies, in WGS-84.
-
-    Natural Earth 10m admin-0 (public domain), simplified to ~0.005°, with coastal waters;
-    Hong Kong, Macao and Taiwan excluded. See ``aoi/data/README.md``.
-    """
-    ref = resources.files("parkscan.aoi").joinpath("data", "mainland_china.geojson")
-    fc = json.loads(ref.read_text(encoding="utf-8"))
-    geom = shapely.union_all([shape(f["geometry"]) for f in fc["features"]])
-    shapely.prepare(geom)
-    return geom
-
-
-def in_mainland_china(lon: Any, lat: Any) -> Any:
-    """Whether points fall in mainland China (where GCJ-02 obfuscation applies).
-
-    Parameters
-    ----------
-    lon, lat : float or array_like
-        WGS-84 (or GCJ-02; the difference does not matter away from the border) degrees.
-
-    Returns
-    -------
-    bool or numpy.ndarray of bool
-        Same shape as the input; NaN coordinates are False.
-
-    Examples
-    --------
-    >>> in_mainland_china(114.118, 22.545), in_mainland_china(114.117, 22.502)  # Shenzhen, Sheung Shui
-    (True, False)
-    """
-    x = np.asarray(lon, dtype=float)
-    y = np.asarray(lat, dtype=float)
-    geom = mainland_china()
-    minx, miny, maxx, maxy = geom.bounds
-    with np.errstate(invalid="ignore"):
-        box = (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
-    out = np.zeros(np.broadcast(x, y).shape, dtype=bool)
-    if box.any():
-        xb, yb = np.broadcast_arrays(x, y)
-        out[box] = shapely.contains_xy(geom, xb[box], yb[box])
-    return bool(out) if out.ndim == 0 else out
 
 
 # --- GCJ-02 / BD-09 forward formulas ------------------------------------------------------
