@@ -1,0 +1,157 @@
+"""The indicator sheet: one table of numbers that sums up a screening, with its data coverage.
+
+Each indicator is ``{"value", "unit", "label": {"en", "zh"}, "section", "diagnostic", "status"}``
+where ``status`` is ``measured``, ``not_measured`` (the diagnostic ran but could not tell) or
+``not_provided`` (its input data were not given) — a missing number is never shown as zero.
+
+Diagnostics return ``DiagnosticResult.indicators`` as ``name → value`` or
+``name → {"value", "unit", "label": {"en", "zh"}}``; the core indicators below are always
+present, the others are added under their diagnostic's section.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from .findings import KINDS, Finding
+
+__all__ = ["CORE", "KIND_SOURCE", "indicator_sheet", "counts_by_kind", "coverage_table"]
+
+# name: (section, diagnostic, unit, en, zh)
+CORE: dict[str, tuple[str, str, str, str, str]] = {
+    "approved_ha": ("boundary", "boundary", "ha", "Approved area", "批复面积"),
+    "managed_ha": ("boundary", "boundary", "ha", "Managed area", "实际管理面积"),
+    "managed_outside_approved_ha": ("boundary", "boundary", "ha", "Managed area outside the approved boundary", "批复边界外的管理面积"),
+    "managed_outside_approved_pct": ("boundary", "boundary", "%", "…as share of the approved area", "……占批复面积比例"),
+    "approved_not_managed_ha": ("boundary", "boundary", "ha", "Approved area not managed", "批复但未纳入管理的面积"),
+    "approved_parts": ("boundary", "boundary", "", "Parts of the approved boundary", "批复边界地块数"),
+    "n_subparks": ("boundary", "boundary", "", "Sub-parks", "子园区数"),
+    "subpark_spread_km": ("boundary", "boundary", "km", "Largest distance between sub-parks", "子园区最大间距"),
+    "enterprises": ("boundary", "boundary", "", "Enterprises listed", "企业名录数量"),
+    "enterprises_outside_approved": ("boundary", "boundary", "", "Enterprises outside the approved boundary", "批复边界外企业数"),
+    "enterprises_outside_managed": ("boundary", "boundary", "", "Enterprises outside the managed boundary", "管理边界外企业数"),
+    "built_up_inside_approved_ha": ("landcover", "landcover", "ha", "Built-up inside the approved boundary", "批复边界内建设用地"),
+    "built_up_outside_approved_ha": ("landcover", "landcover", "ha", "Built-up outside the approved boundary", "批复边界外建设用地"),
+    "built_up_change_ha": ("landcover", "landcover", "ha", "Change in built-up area", "建设用地变化"),
+    "farmland_loss_ha": ("landcover", "landcover", "ha", "Farmland lost", "耕地减少面积"),
+    "no2_enhancement": ("atmosphere", "satellite", "", "NO₂ enhancement over the surroundings", "NO₂ 相对周边增强"),
+    "so2_enhancement": ("atmosphere", "satellite", "", "SO₂ enhancement over the surroundings", "SO₂ 相对周边增强"),
+    "heat_sources": ("heat", "satellite", "", "Persistent heat sources", "持续热源数"),
+    "mobile_hotspots": ("mobile", "mobile", "", "Mobile-monitoring hotspots", "走航高值点数"),
+}
+"""Indicators always present in the sheet."""
+
+KIND_SOURCE: dict[str, str] = {
+    "built_up_outside_approved": "landcover", "farmland_loss": "landcover", "bare_soil": "landcover",
+    "landcover_change": "landcover", "mobile_hotspot": "mobile", "no2_enhancement": "satellite",
+    "so2_enhancement": "satellite", "thermal_anomaly": "satellite", "heat_source": "satellite",
+    "boundary_confusion": "boundary",
+}
+"""Which built-in diagnostic can produce each finding kind."""
+
+_ALIASES = {"n_heat_sources": "heat_sources", "n_mobile_hotspots": "mobile_hotspots", "n_enterprises": "enterprises"}
+
+SECTIONS = ("boundary", "landcover", "mobile", "atmosphere", "heat", "findings")
+
+
+def _clean(v: Any) -> Any:
+    if hasattr(v, "item") and callable(v.item):
+        v = v.item()
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    return v
+
+
+def _humanise(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def counts_by_kind(findings: Sequence[Finding]) -> dict[str, int]:
+    """Number of findings per kind (only kinds that occur), sorted by kind."""
+    out: dict[str, int] = {}
+    for f in findings:
+        out[f.kind] = out.get(f.kind, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def indicator_sheet(
+    results: Mapping[str, Any],
+    status: Mapping[str, str],
+    findings: Sequence[Finding],
+) -> dict[str, dict[str, Any]]:
+    """Merge the diagnostics' indicators into one sheet.
+
+    Parameters
+    ----------
+    results : mapping
+        Diagnostic name → DiagnosticResult of the diagnostics that ran.
+    status : mapping
+        Diagnostic name → coverage status of every registered diagnostic.
+    findings : sequence of Finding
+        All findings (for the counts by kind).
+
+    Returns
+    -------
+    dict
+        Indicator name → entry (see the module docstring), core indicators first.
+    """
+    sheet: dict[str, dict[str, Any]] = {}
+    for name, (section, diag, unit, en, zh) in CORE.items():
+        st = status.get(diag)
+        sheet[name] = {"value": None, "unit": unit, "label": {"en": en, "zh": zh}, "section": section, "diagnostic": diag,
+                       "status": "not_provided" if st in (None, "not_provided", "failed") else "not_measured"}
+    for diag, res in results.items():
+        for raw_name, raw in (res.indicators or {}).items():
+            name = _ALIASES.get(raw_name, raw_name)
+            if isinstance(raw, Mapping):
+                value, unit = _clean(raw.get("value")), raw.get("unit", "")
+                label = raw.get("label") or {}
+                if isinstance(label, str):
+                    label = {"en": label, "zh": label}
+            else:
+                value, unit, label = _clean(raw), "", {}
+            if name in sheet and sheet[name]["diagnostic"] != diag and sheet[name]["status"] == "measured":
+                name = f"{diag}.{name}"  # two diagnostics report the same name: keep both
+            entry = sheet.get(name) or {"value": None, "unit": unit, "label": {}, "section": diag, "diagnostic": diag}
+            entry = dict(entry)
+            entry["value"] = value if not isinstance(value, (list, tuple, dict)) or value else None
+            entry["unit"] = unit or entry.get("unit", "")
+            entry["label"] = {"en": label.get("en") or entry["label"].get("en") or _humanise(raw_name),
+                              "zh": label.get("zh") or entry["label"].get("zh") or label.get("en") or _humanise(raw_name)}
+            entry["diagnostic"] = diag
+            entry["status"] = "measured" if value is not None else "not_measured"
+            sheet[name] = entry
+    counts = counts_by_kind(findings)
+    for kind, labels in KINDS.items():
+        diag = KIND_SOURCE.get(kind)
+        st = status.get(diag) if diag else None
+        ran = any(f.kind == kind for f in findings) or st in ("ok", "partial")
+        sheet[f"findings.{kind}"] = {
+            "value": counts.get(kind, 0) if ran else None, "unit": "", "section": "findings", "diagnostic": diag or "",
+            "label": {"en": labels["en"], "zh": labels["zh"]}, "status": "measured" if ran else "not_provided",
+        }
+    if sheet["mobile_hotspots"]["value"] is None and status.get("mobile") in ("ok", "partial"):
+        sheet["mobile_hotspots"].update(value=counts.get("mobile_hotspot", 0), status="measured")
+    if sheet["heat_sources"]["value"] is None and status.get("satellite") in ("ok", "partial"):
+        sheet["heat_sources"].update(value=counts.get("heat_source", 0), status="measured")
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    items = sorted(sheet.items(), key=lambda kv: order.get(kv[1]["section"], len(order)))  # stable within a section
+    return dict(items)
+
+
+def coverage_table(
+    coverage: Mapping[str, Mapping[str, Any]],
+    labels: Mapping[str, Mapping[str, str]],
+) -> list[dict[str, Any]]:
+    """Rows of the data-coverage table: diagnostic, label, status, inputs, dates, cloud, detail."""
+    rows = []
+    for name, cov in coverage.items():
+        dates = cov.get("dates") or ()
+        if isinstance(dates, str):
+            dates = (dates,)
+        rows.append({
+            "diagnostic": name, "label": dict(labels.get(name, {"en": name, "zh": name})),
+            "status": cov.get("status", "ok"), "inputs": list(cov.get("inputs", ())),
+            "dates": [str(d) for d in dates], "cloud": _clean(cov.get("cloud")), "detail": str(cov.get("detail", "") or ""),
+        })
+    return rows
