@@ -125,7 +125,7 @@ def _read_wkt(path: Path) -> gpd.GeoDataFrame:
 
 
 def _short(err: Exception) -> str:
-    return str(err).split("\n")[0].split("; It might help")[0].replace(f"{chr(39)}", "")[:160]
+    return str(err).split("\n")[0].split("; It might help")[0].replace("'", "")[:160]
 
 
 def _read_ogr(path: Path, *, vsi: str | None = None) -> gpd.GeoDataFrame:
