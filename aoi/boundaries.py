@@ -148,6 +148,26 @@ def _prepare(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (pd.Timestamp,)):
+        return v.isoformat()
+    return v
+
+
+def _common_attributes(gdf: pd.DataFrame) -> dict[str, Any]:
+    """Attributes with one value over all features of a park (geometry and helper columns left out)."""
+    out: dict[str, Any] = {}
+    for c in gdf.columns:
+        if str(c).startswith("_") or c == gdf.geometry.name:
+            continue
+        vals = gdf[c].dropna().unique()
+        if len(vals) == 1:
+            out[str(c)] = _plain(vals[0])
+    return out
+
+
 def _union(geoms: list[BaseGeometry]) -> BaseGeometry:
     return geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
 
@@ -189,6 +209,10 @@ def _build(gdf: gpd.GeoDataFrame, path: Path, fmt: str, *, datum: str, id: str |
         "n_features": int(len(gdf)),
         "feature_names": [n for n in gdf["_name"] if isinstance(n, str)],
     }
+    attrs = _common_attributes(gdf)
+    meta["attributes"] = attrs
+    for k, v in attrs.items():  # e.g. per-park input paths of a batch file (enterprises, mobile, ...)
+        meta.setdefault(k, v)
     return Park(id=str(pid), name=str(pname), approved=approved, managed=managed, subparks=tuple(subparks),
                 metadata=meta, crs_kind=crs_kind)
 
@@ -353,9 +377,12 @@ def _read_park_points(path: Path, *, datum: str, crs_kind: str) -> list[tuple[st
             circle = shapely.Point(x, y).buffer(float(np.sqrt(ha * 1e4 / np.pi)), quad_segs=32)
             geom = shapely.transform(circle, lambda xy: np.column_stack(inv.transform(xy[:, 0], xy[:, 1])))
             check_park_size(geom, where)
-            park = Park(id=pid, name=pname, approved=geom, crs_kind=crs_kind,
-                        metadata={"source": str(path), "format": "points", "datum": datum, "approximate": True,
-                                  "row": row, "area_ha_given": ha})
+            attrs = {str(c): r[c] for c in df.columns if not str(c).startswith("_") and pd.notna(r[c])}
+            meta = {"source": str(path), "format": "points", "datum": datum, "approximate": True,
+                    "row": row, "area_ha_given": ha, "attributes": attrs}
+            for k, v in attrs.items():
+                meta.setdefault(k, v)
+            park = Park(id=pid, name=pname, approved=geom, crs_kind=crs_kind, metadata=meta)
             out.append((pid, park))
         except AOIError as err:
             out.append((pid, err))
