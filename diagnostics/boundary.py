@@ -50,8 +50,8 @@ def boundary_indicators(park) -> dict[str, Any]:
     >>> from shapely.geometry import box
     >>> from parkscan.aoi import Park
     >>> ind = boundary_indicators(Park(id="p", name="p", approved=box(120.60, 31.30, 120.63, 31.33)))
-    >>> ind["managed_ha"] is None, ind["n_subparks"]
-    (True, 0)
+    >>> ind["managed_ha"]["status"], ind["n_subparks"]
+    ('not_provided', 0)
     """
     areas = park.area_ha()
     a_loc = park.to_local(park.approved)
@@ -72,13 +72,17 @@ def boundary_indicators(park) -> dict[str, Any]:
     if len(park.subparks) >= 2:
         cents = [park.to_local(s.geometry).centroid for s in park.subparks]
         ind["subpark_spread_km"] = round(max(a.distance(b) for a, b in combinations(cents, 2)) / 1000.0, 2)
+    if park.managed is None:  # not measurable without a managed boundary: say so
+        for k in ("managed_ha", "managed_outside_approved_ha", "managed_outside_approved_pct", "approved_not_managed_ha"):
+            ind[k] = {"value": None, "unit": "%" if k.endswith("pct") else "ha", "status": "not_provided"}
     return ind
 
 
 def _enterprise_findings(park, a_loc, m_loc, tol: float) -> tuple[list[Finding], dict[str, Any]]:
     ent = park.enterprises
     out: list[Finding] = []
-    ind: dict[str, Any] = {"enterprises": None, "enterprises_outside_approved": None, "enterprises_outside_managed": None}
+    na = {"value": None, "unit": "", "status": "not_provided"}
+    ind: dict[str, Any] = {"enterprises": dict(na), "enterprises_outside_approved": dict(na), "enterprises_outside_managed": dict(na)}
     if ent is None or len(ent) == 0:
         return out, ind
     x, y = park.lonlat_to_xy(ent["lon"].to_numpy(float), ent["lat"].to_numpy(float))
@@ -88,7 +92,7 @@ def _enterprise_findings(park, a_loc, m_loc, tol: float) -> tuple[list[Finding],
     outside = d_app > tol
     ind["enterprises"] = int(len(ent))
     ind["enterprises_outside_approved"] = int(outside.sum())
-    ind["enterprises_outside_managed"] = None if m_loc is None else int((shapely.distance(pts, m_loc) > tol).sum())
+    ind["enterprises_outside_managed"] = dict(na) if m_loc is None else int((shapely.distance(pts, m_loc) > tol).sum())
     inds = ent["industry"] if "industry" in ent.columns else [None] * len(ent)
     for i in np.flatnonzero(outside):
         eid, name, d = str(ent["enterprise_id"].iloc[i]), str(ent["name"].iloc[i]), float(d_app[i])

@@ -114,12 +114,14 @@ def indicator_sheet(
                 name = f"{diag}.{name}"  # two diagnostics report the same name: keep both
             entry = sheet.get(name) or {"value": None, "unit": unit, "label": {}, "section": diag, "diagnostic": diag}
             entry = dict(entry)
-            entry["value"] = value if not isinstance(value, (list, tuple, dict)) or value else None
+            entry["value"] = value
             entry["unit"] = unit or entry.get("unit", "")
             entry["label"] = {"en": label.get("en") or entry["label"].get("en") or _humanise(raw_name),
                               "zh": label.get("zh") or entry["label"].get("zh") or label.get("en") or _humanise(raw_name)}
             entry["diagnostic"] = diag
             entry["status"] = "measured" if value is not None else "not_measured"
+            if isinstance(raw, Mapping) and raw.get("status") in ("measured", "not_measured", "not_provided"):
+                entry["status"] = raw["status"]
             sheet[name] = entry
     counts = counts_by_kind(findings)
     for kind, labels in KINDS.items():

@@ -287,7 +287,7 @@ def rank(
     weights = weights or load_weights()
     status = dict(status or {})
     share = coverage_share(status, weights) if status else 1.0
-    not_assessed = tuple(sorted(d for d, s in status.items() if s not in ("ok",)))
+    not_assessed = tuple(sorted(d for d, s in status.items() if s in ("not_provided", "failed")))
     by_id = {f.id: f for f in findings}
     ent = park.enterprises
     has_ent = ent is not None and len(ent) > 0

@@ -184,6 +184,11 @@ def render_report(screening, *, summary: Mapping[str, Any], map_html: str, map_p
         methods.append((t["ranking_method"], t["ranking_method_text"].format(
             dist=fmt_number(w.attribution_distance_m, lang), floor=w.proximity_floor, zone=fmt_number(w.zone_size_m, lang),
             share=f"{100 * share:.0f}%", weights=", ".join(f"{k} {v:g}" for k, v in sorted(w.kinds.items())))))
+    zone_label = t["zone"]
+    ranking = [{"rank": it.rank, "id": it.item_id, "name": it.name if it.item_type == "enterprise" else f"{zone_label} {it.item_id}",
+                "industry": it.industry or "", "score": fmt_number(it.score, lang, digits=2),
+                "confidence": fmt_number(it.confidence, lang, digits=2), "reasons": "; ".join(it.reasons.get(lang, ()))}
+               for it in screening.ranking[:200]]
     route = summary["route"]
     ctx = {
         "t": t, "lang": lang, "park": {"id": park.id, "name": park.name, "approximate": summary["park"]["approximate"]},
@@ -197,6 +202,8 @@ def render_report(screening, *, summary: Mapping[str, Any], map_html: str, map_p
         "route_intro": t["route_intro"].format(start=f"{route['start'][0]:.5f}, {route['start'][1]:.5f}",
                                                length=fmt_number(route.get("length_m", 0) / 1000.0, lang, digits=1)),
         "map_html": map_html, "map_png": base64.b64encode(map_png).decode("ascii") if map_png else None,
+        "ranking": ranking,
+        "ranking_more": t["ranking_more"].format(n=len(screening.ranking) - 200) if len(screening.ranking) > 200 else "",
         "methods": methods, "attributions": screening.attributions,
         "limitations": [x.get(lang) or x.get("en", "") for x in screening.limitations],
         "versions": summary["versions"], "seconds": fmt_number(screening.seconds, lang, digits=1),

@@ -1,0 +1,174 @@
+"""``parkscan screen``: screen one park with whatever data are given and write OUT/.
+
+:func:`run_screen` is the one path from files to outputs; ``parkscan demo`` calls it on the
+files ``parkscan simulate`` writes, so the demo has no private path.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import click
+
+from .options import DATUMS, basemap_opt, datum_opt, lang_opt
+
+__all__ = ["command", "run_screen", "summary_lines", "parse_range", "parse_lonlat"]
+
+_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def parse_range(ctx, param, value: str | None) -> str | None:
+    """Click callback: ``YYYY-MM-DD/YYYY-MM-DD`` (start <= end)."""
+    if value is None:
+        return None
+    m = re.fullmatch(rf"\s*({_DATE})\s*/\s*({_DATE})\s*", value)
+    if not m:
+        raise click.BadParameter(f"{value!r} is not a date range; give START/END like 2024-04-01/2024-06-30")
+    from datetime import date
+
+    try:
+        a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
+    except ValueError as err:
+        raise click.BadParameter(f"{value!r}: {err}") from err
+    if a > b:
+        raise click.BadParameter(f"{value!r}: the start is after the end")
+    return f"{a.isoformat()}/{b.isoformat()}"
+
+
+def parse_lonlat(ctx, param, value: str | None) -> tuple[float, float] | None:
+    """Click callback: ``LON,LAT`` in WGS-84."""
+    if value is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError as err:
+        raise click.BadParameter(f"{value!r} is not LON,LAT (e.g. 120.61,31.31)") from err
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise click.BadParameter(f"{value!r}: longitude must be within ±180 and latitude within ±90")
+    return lon, lat
+
+
+def run_screen(
+    park_path: str | Path,
+    out: str | Path,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    datum: str = "wgs84",
+    lang: str = "en",
+    basemap: str = "none",
+    seed: int = 0,
+    params: Mapping[str, Any] | None = None,
+    show_progress: bool = True,
+):
+    """Read the park, screen it with ``inputs`` and write every output into ``out``.
+
+    Parameters
+    ----------
+    park_path : path
+        Boundary file (GeoJSON, GeoPackage, Shapefile, KML, WKT).
+    out : path
+        Output folder.
+    inputs : mapping, optional
+        ``screen()`` inputs (enterprises, mobile, imagery, before, after, no2, so2, thermal,
+        fires, wind, reference, mobile_datum).
+    datum : str
+        Datum of the boundary and of the enterprise list.
+    lang, basemap, seed, params
+        See :func:`parkscan.diagnostics.screen` and :meth:`Screening.write`.
+    show_progress : bool
+        A rich progress bar on stderr.
+
+    Returns
+    -------
+    (Screening, dict)
+        The screening and its output paths.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from parkscan.aoi import read_park
+    from parkscan.diagnostics.screening import screen
+
+    params = {"datum": datum, **dict(params or {})}
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=not show_progress) as bar:
+        task = bar.add_task("reading the park", total=100)
+        park = read_park(park_path, datum=datum)
+
+        def progress(msg: str, frac: float) -> None:
+            bar.update(task, description=f"screening · {msg}"[:70], completed=90 * frac)
+
+        scr = screen(park, lang=lang, seed=seed, params=params, progress=progress, **dict(inputs or {}))
+        bar.update(task, description="writing report and maps", completed=90)
+        paths = scr.write(out, lang=lang, basemap=basemap)
+        bar.update(task, completed=100)
+    return scr, paths
+
+
+def summary_lines(scr, paths: Mapping[str, Path]) -> list[str]:
+    """What the commands print when done."""
+    missing = [n for n, s in scr.status.items() if s == "not_provided"]
+    failed = [f"{n} ({scr.coverage[n].get('detail', '')})" for n, s in scr.status.items() if s == "failed"]
+    lines = [f"{len(scr.findings)} findings, {len(scr.site_visits)} site visits proposed ({scr.seconds:.1f} s)"]
+    if missing:
+        lines.append("not assessed (data not provided): " + ", ".join(missing))
+    if failed:
+        lines.append("failed: " + "; ".join(failed))
+    lines.append(f"report: {Path(paths['report.html']).resolve()}")
+    return lines
+
+
+@click.command("screen")
+@click.argument("park", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder (created if missing).")
+@click.option("--enterprises", type=click.Path(exists=True, dir_okay=False), help="Enterprise list (CSV UTF-8/GBK, XLSX, GeoJSON).")
+@click.option("--mobile", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Mobile-monitoring (走航) file; repeat for several.")
+@click.option("--mobile-datum", type=click.Choice(DATUMS), default="wgs84", show_default=True, help="Datum of the mobile files' coordinates.")
+@click.option("--imagery", help="Sentinel-2 imagery: a folder, a file, a STAC URL or a preset name.")
+@click.option("--before", callback=parse_range, metavar="START/END", help="Date range of the 'before' imagery.")
+@click.option("--after", callback=parse_range, metavar="START/END", help="Date range of the 'after' imagery.")
+@click.option("--no2", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Sentinel-5P L2 NO2 netCDF; repeat for several.")
+@click.option("--so2", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Sentinel-5P L2 SO2 netCDF; repeat for several.")
+@click.option("--thermal", type=click.Path(exists=True, dir_okay=False), help="Land-surface-temperature GeoTIFF.")
+@click.option("--fires", type=click.Path(exists=True, dir_okay=False), help="NASA FIRMS fire detections (CSV).")
+@click.option("--wind-from", type=click.FloatRange(0, 360), help="Wind direction it blows FROM, degrees (with --wind-speed).")
+@click.option("--wind-speed", type=click.FloatRange(0, 60), help="Wind speed, m/s (with --wind-from).")
+@click.option("--reference", type=click.Path(exists=True, dir_okay=False), help="Power-plant reference list (CSV, e.g. WRI GPPD).")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="Ranking weights TOML (default: the built-in weights.toml).")
+@click.option("--start", callback=parse_lonlat, metavar="LON,LAT", help="Start of the site-visit route (default: the park entrance).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for anything random.")
+@datum_opt
+@lang_opt
+@basemap_opt
+def command(park, out, enterprises, mobile, mobile_datum, imagery, before, after, no2, so2, thermal, fires, wind_from,
+            wind_speed, reference, weights, start, seed, datum, lang, basemap):
+    """Screen a park: findings, ranking, site visits, indicators, report and map.
+
+    PARK is a boundary file (GeoJSON, GeoPackage, Shapefile, KML, WKT); a `role` attribute
+    (approved | managed) and a `subpark` attribute are honoured. Diagnostics run on the data
+    given; those without data are reported as "not assessed", never as "no problem".
+
+    Example: parkscan screen park.geojson --enterprises enterprises.csv --mobile run1.csv --out out/park
+    """
+    if (wind_from is None) != (wind_speed is None):
+        raise click.UsageError("give --wind-from and --wind-speed together")
+    if (before is None) != (after is None) and imagery is None:
+        raise click.UsageError("--before/--after select imagery dates: give them with --imagery")
+    inputs: dict[str, Any] = {
+        "enterprises": enterprises, "mobile": list(mobile) or None, "mobile_datum": mobile_datum, "imagery": imagery,
+        "before": before, "after": after, "no2": list(no2) or None, "so2": list(so2) or None, "thermal": thermal,
+        "fires": fires, "reference": reference,
+        "wind": None if wind_from is None else {"from_deg": float(wind_from), "speed_ms": float(wind_speed)},
+    }
+    params: dict[str, Any] = {}
+    if weights:
+        params["weights"] = weights
+    if start:
+        params["start"] = start
+    verbosity = (click.get_current_context().find_root().obj or {}).get("verbosity", 0)
+    scr, paths = run_screen(park, out, inputs=inputs, datum=datum, lang=lang, basemap=basemap, seed=seed, params=params,
+                            show_progress=verbosity >= 0)
+    for line in summary_lines(scr, paths):
+        click.echo(line)
