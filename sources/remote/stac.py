@@ -293,7 +293,7 @@ class StacCatalog:
         if self._client is None:
             try:
                 self._client = Client.open(self.preset.url, stac_io=self.io)
-            except APIError as err:
+            except (APIError, pystac.STACError) as err:
                 raise SourceAPIError(f"{self.http.provider}: could not open {redact_url(self.preset.url)}: {err}") from err
         return self._client
 
@@ -313,17 +313,17 @@ class StacCatalog:
                               f"try --catalog {' or '.join(k for k, v in prod.collections.items() if v and k != '*')}")
         return coll, prod
 
-    def search(self, *, collection: str, start, end, intersects: dict | None = None,
+    def search(self, *, collection: str | list[str], start=None, end=None, intersects: dict | None = None,
                bbox: tuple[float, float, float, float] | None = None, max_cloud: float | None = None,
                max_items: int | None = 500, limit: int = 100) -> list[pystac.Item]:
         """Items of one product/collection, sorted by cloud cover then date.
 
         Parameters
         ----------
-        collection : str
-            Product name (:data:`PRODUCTS`) or a collection id.
-        start, end : str or date
-            Inclusive dates (``YYYY-MM-DD``).
+        collection : str or list of str
+            Product name (:data:`PRODUCTS`) or a collection id, or several.
+        start, end : str or date, optional
+            Inclusive dates (``YYYY-MM-DD``); None for no date filter.
         intersects : dict, optional
             GeoJSON geometry (WGS-84) the items must intersect.
         bbox : tuple, optional
@@ -333,12 +333,18 @@ class StacCatalog:
         max_items : int, default 500
             Stop after this many items (pages are followed via ``next`` links).
         """
-        coll, prod = self.collection_for(collection)
-        query: dict[str, Any] = dict(prod.query.get(self.preset.name, {}))
+        names = [collection] if isinstance(collection, str) else list(collection)
+        pairs = [self.collection_for(n) for n in names]
+        colls = [c for c, _ in pairs]
+        prod = pairs[0][1]
+        query: dict[str, Any] = {}
+        for _, p in pairs:
+            query.update(p.query.get(self.preset.name, {}))
         if max_cloud is not None and prod.cloud_property:
             query[prod.cloud_property] = {"lte": float(max_cloud)}
-        kwargs: dict[str, Any] = {"collections": [coll], "datetime": datetime_range(start, end),
-                                  "max_items": max_items, "limit": limit}
+        kwargs: dict[str, Any] = {"collections": colls, "max_items": max_items, "limit": limit}
+        if start is not None or end is not None:
+            kwargs["datetime"] = datetime_range(start or "1970-01-01", end or date.today())
         if intersects is not None:
             kwargs["intersects"] = intersects
         elif bbox is not None:
@@ -352,7 +358,7 @@ class StacCatalog:
         if max_cloud is not None and prod.cloud_property:  # servers without the query extension
             items = [it for it in items if float(it.properties.get(prod.cloud_property, 0.0) or 0.0) <= max_cloud]
         items.sort(key=lambda it: (float(it.properties.get(prod.cloud_property or "", 0) or 0), str(it.datetime)))
-        log.info("%s: %d %s item(s) %s", self.http.provider, len(items), coll, kwargs["datetime"])
+        log.info("%s: %d %s item(s) %s", self.http.provider, len(items), ",".join(colls), kwargs.get("datetime", ""))
         return items
 
 
