@@ -207,7 +207,7 @@ def simulate_mobile(out_dir: Path, scene: Scene, sources: list[Source], preset: 
                         conc += c if unit != "ppb" else ppb_from_ugm3(c, pol)
                 meas = _instrument(drift + conc, lag, tau)
                 meas = meas + rng.normal(0, sd * preset.noise_scale, n) + rng.normal(0, 0.02, n) * meas
-                rec[pol] = np.round(meas, 1)
+                rec[pol] = np.round(np.maximum(meas, 0.0), 1)  # analysers clamp at zero
             gx = _ar1(rng, n, preset.gps_sigma_m, 0.9)
             gy = _ar1(rng, n, preset.gps_sigma_m, 0.9)
             lon, lat = scene.lonlat(xy[:, 0] + gx, xy[:, 1] + gy)
