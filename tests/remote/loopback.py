@@ -60,6 +60,7 @@ class LoopbackServer:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.lock = threading.Lock()
         self.support_range = True
+        self.maintenance_html = MAINTENANCE_HTML
         outer = self
 
         class _H(BaseHTTPRequestHandler):
@@ -126,7 +127,7 @@ class LoopbackServer:
             self.requests.append((method, h.path, dict(h.headers.items())))
         fault = None
         with self.lock:
-            if self.faults.get(path):
+            if self.faults.get(path) and method != "HEAD":
                 fault = self.faults[path].popleft()
         truncate = None
         if fault:
@@ -136,7 +137,7 @@ class LoopbackServer:
             if kind == "429":
                 return self._send(h, path, method, Reply(429, b"slow down", {"Retry-After": arg or "1"}))
             if kind == "maintenance":
-                return self._send(h, path, method, Reply(503, MAINTENANCE_HTML, {"Content-Type": "text/html"}))
+                return self._send(h, path, method, Reply(503, self.maintenance_html, {"Content-Type": "text/html"}))
             if kind == "stall":
                 time.sleep(float(arg or 5))
             if kind == "truncate":

@@ -91,8 +91,9 @@ class Replay:
         paging = [(k, v) for k, v in query if k in _PAGING]
         best, best_score = None, -1
         for i, e in enumerate(self.entries):
-            if e["host"] != host or e["path"] != path or e["method"] != ("GET" if req.method == "HEAD" else req.method) \
-                    and not (req.method == "HEAD" and e["method"] == "HEAD"):
+            if e["host"] != host or e["path"] != path:
+                continue
+            if not (e["method"] == req.method or (req.method == "HEAD" and e["method"] == "GET")):
                 continue
             score = 1
             e_paging = [(k, v) for k, v in e["query"] if k in _PAGING]
