@@ -1,0 +1,122 @@
+"""Chunked, parallel prediction with dask: bounded memory for a full 10980² Sentinel-2 tile.
+
+The model enters the task graph once (``dask.delayed`` with a fixed key, or ``client.scatter`` when a
+``distributed`` client is given) and every block task receives it; features are computed inside each block
+(with a halo for context features via ``map_overlap``), so no full-tile feature array ever exists and there is
+no Python loop over pixels.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from .classes import NODATA
+from .model import LandcoverModel
+
+__all__ = ["predict_features_dask", "predict_cube_dask", "predict_dataset"]
+
+log = logging.getLogger(__name__)
+
+
+def _model_handle(model: LandcoverModel, client=None):
+    import dask
+
+    if client is not None:
+        fut = client.scatter(model, broadcast=True, hash=False)
+        return fut
+    return dask.delayed(model, pure=True, traverse=False)
+
+
+def predict_features_dask(model: LandcoverModel, feats, *, chunk: int = 1024, client=None):
+    """Class codes ``(y, x)`` (dask uint8) from a feature array ``(y, x, n_features)`` (numpy or dask).
+
+    Parameters
+    ----------
+    model : LandcoverModel
+        The fitted model.
+    feats : array-like
+        Features, last axis = features (the order of ``model.spec.names``).
+    chunk : int
+        Block edge in pixels (one block = ``chunk² × n_features × 4`` bytes of features).
+    client : distributed.Client, optional
+        Scatter the model to its workers once instead of embedding it in the graph.
+    """
+    import dask.array as da
+
+    if not isinstance(feats, da.Array):
+        feats = da.from_array(feats, chunks=(chunk, chunk, -1))
+    else:
+        feats = feats.rechunk({0: chunk, 1: chunk, 2: -1})
+    handle = _model_handle(model, client)
+    out = da.map_blocks(_predict_block, feats, handle, dtype=np.uint8, drop_axis=2, meta=np.empty((0, 0), np.uint8))
+    return out
+
+
+def _predict_block(block: np.ndarray, model: LandcoverModel) -> np.ndarray:
+    return model.predict_features(np.asarray(block, dtype="float32"))
+
+
+def _predict_cube_block(block: np.ndarray, model: LandcoverModel) -> np.ndarray:
+    # block: (time, band, y, x) with halo; returns (y, x)
+    return model.predict_cube(block)[None, None]
+
+
+def predict_cube_dask(model: LandcoverModel, cube, *, chunk: int = 1024, client=None):
+    """Class codes ``(y, x)`` (dask uint8) from a reflectance cube ``(time, band, y, x)`` (numpy or dask).
+
+    Bands must be in the order of ``model.spec.bands``. Features are computed per block with a halo of
+    ``model.spec.halo`` pixels, so the result equals :meth:`LandcoverModel.predict_cube` on the whole array.
+
+    Examples
+    --------
+    >>> # labels = predict_cube_dask(model, cube, chunk=512).compute()
+    """
+    import dask.array as da
+
+    if not isinstance(cube, da.Array):
+        cube = da.from_array(np.asarray(cube, dtype="float32"), chunks=(-1, -1, chunk, chunk))
+    else:
+        cube = cube.rechunk({0: -1, 1: -1, 2: chunk, 3: chunk})
+    handle = _model_handle(model, client)
+    halo = model.spec.halo
+    if halo:
+        depth = {0: 0, 1: 0, 2: halo, 3: halo}
+        padded = da.overlap.overlap(cube, depth=depth, boundary="reflect")
+        res = da.map_blocks(_predict_cube_block, padded, handle, dtype=np.uint8,
+                            chunks=((1,), (1,)) + padded.chunks[2:], meta=np.empty((0, 0, 0, 0), np.uint8))
+        res = da.overlap.trim_internal(res, depth, boundary="reflect")
+    else:
+        res = da.map_blocks(_predict_cube_block, cube, handle, dtype=np.uint8, chunks=((1,), (1,)) + cube.chunks[2:],
+                            meta=np.empty((0, 0, 0, 0), np.uint8))
+    return res[0, 0]
+
+
+def predict_dataset(model: LandcoverModel, ds, *, chunk: int = 1024, client=None):
+    """Class map (``xarray.DataArray`` uint8, dims y, x, CRS kept) from an imagery Dataset.
+
+    ``ds`` has one reflectance variable per band (dims time, y, x), as :func:`parkscan.sources.imagery.open_imagery`
+    returns. Missing bands raise :class:`~parkscan.aoi.errors.ModelError`.
+    """
+    import dask.array as da
+    import xarray as xr
+
+    from parkscan.aoi.errors import ModelError
+
+    missing = [b for b in model.spec.bands if b not in ds.data_vars]
+    if missing:
+        raise ModelError(f"the imagery lacks bands {missing} that the model needs ({model.spec.bands})")
+    arrs = []
+    for b in model.spec.bands:
+        v = ds[b]
+        if "time" not in v.dims:
+            v = v.expand_dims("time")
+        v = v.transpose("time", "y", "x").data
+        arrs.append(v if isinstance(v, da.Array) else da.from_array(np.asarray(v, "float32"), chunks=(-1, chunk, chunk)))
+    cube = da.stack(arrs, axis=1)
+    labels = predict_cube_dask(model, cube, chunk=chunk, client=client)
+    out = xr.DataArray(labels, dims=("y", "x"), coords={"y": ds["y"], "x": ds["x"]}, name="landcover",
+                       attrs={"nodata": NODATA})
+    if hasattr(ds, "rio") and ds.rio.crs is not None:
+        out = out.rio.write_crs(ds.rio.crs).rio.write_nodata(NODATA)
+    return out
