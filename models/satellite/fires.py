@@ -2,7 +2,7 @@
 
 Detections (valid rows of :func:`parkscan.sources.readers.firms.read_firms`) over the park and
 its ring are projected to the park's metric CRS and clustered with DBSCAN (``eps`` in metres,
-default 750 m for VIIRS ≈ two 375 m pixels, 1500 m for MODIS). For each cluster:
+default 500 m for VIIRS (375 m pixels, ~±300 m scatter of a fixed source), 1000 m for MODIS). For each cluster:
 persistence = distinct detection dates / days in the observed span; FRP statistics; night share.
 
 A cluster is a **persistent heat source** (industrial: furnaces, flares, kilns, power plants) when it
@@ -31,7 +31,7 @@ class HeatSourceParams:
     """Thresholds of the heat-source clustering."""
 
     eps_m: float | None = None
-    """DBSCAN radius in metres (default 750 VIIRS / 1500 MODIS)."""
+    """DBSCAN radius in metres (default 500 VIIRS / 1000 MODIS)."""
     min_samples: int = 2
     """DBSCAN minimum detections per core point."""
     min_dates: int = 3
@@ -96,7 +96,7 @@ def cluster_detections(
     p = params or HeatSourceParams()
     v = df[df["valid"]].copy() if "valid" in df else df.copy()
     sensor = str(df.attrs.get("sensor") or (v["sensor"].iloc[0] if len(v) and "sensor" in v else "VIIRS"))
-    eps = p.eps_m or (1500.0 if sensor == "MODIS" else 750.0)
+    eps = p.eps_m or (1000.0 if sensor == "MODIS" else 500.0)
     fp = park.to_local(park.footprint)
     x, y = park.lonlat_to_xy(v["longitude"].to_numpy(), v["latitude"].to_numpy())
     v["x"], v["y"] = x, y

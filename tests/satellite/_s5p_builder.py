@@ -108,7 +108,14 @@ def field_file(out_dir: Path, *, product: str = "NO2", day: int = 0, lon0: float
     """One orbit file whose column is ``field(lon, lat)`` + noise, with some pixels flagged bad."""
     rng = rng or np.random.default_rng(day)
     lon, lat, lb, ab = swath(lon0, lat0, offset=(rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5)), **kw)
-    val = field(lon, lat) + rng.normal(0, noise, lon.shape)
+    # the pixel sees the area average of the field: average over 5x5 points of the quadrilateral
+    acc = np.zeros(lon.shape)
+    g = (np.arange(5) + 0.5) / 5
+    for a in g:
+        for b in g:
+            wts = np.array([(1 - a) * (1 - b), (1 - a) * b, a * b, a * (1 - b)])
+            acc += field((lb * wts).sum(-1), (ab * wts).sum(-1))
+    val = acc / 25 + rng.normal(0, noise, lon.shape)
     prec = np.full(lon.shape, noise)
     qa = np.where(rng.random(lon.shape) < qa_fraction_bad, 0.4, 1.0)
     start = datetime(2020, 3, 1, 5, 0, tzinfo=timezone.utc) + timedelta(days=day)
