@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,10 @@ def _polys(geom):
 
 
 def boundary_indicators(park) -> dict[str, Any]:
-    """Boundary-confusion indicators of a park (areas in ha, distances in km).
+    """Boundary-confusion indicators for the indicator sheet (areas in ha, distances in km).
+
+    The numbers come from :func:`parkscan.aoi.boundary_indicators`; those that need a managed
+    boundary or an enterprise list are marked ``not_provided`` when it was not given.
 
     Examples
     --------
@@ -53,28 +55,21 @@ def boundary_indicators(park) -> dict[str, Any]:
     >>> ind["managed_ha"]["status"], ind["n_subparks"]
     ('not_provided', 0)
     """
-    areas = park.area_ha()
-    a_loc = park.to_local(park.approved)
-    ind: dict[str, Any] = {
-        "approved_ha": round(areas["approved"], 2),
-        "managed_ha": None if areas["managed"] is None else round(areas["managed"], 2),
-        "managed_outside_approved_ha": None if areas["managed_outside_approved"] is None else round(areas["managed_outside_approved"], 2),
-        "managed_outside_approved_pct": None,
-        "approved_not_managed_ha": None,
-        "approved_parts": len(getattr(park.approved, "geoms", [park.approved])),
-        "n_subparks": len(park.subparks),
-        "subpark_spread_km": None,
-    }
-    if park.managed is not None:
-        m_loc = park.to_local(park.managed)
-        ind["managed_outside_approved_pct"] = round(100.0 * m_loc.difference(a_loc).area / a_loc.area, 2) if a_loc.area else None
-        ind["approved_not_managed_ha"] = round(a_loc.difference(m_loc).area / 1e4, 2)
-    if len(park.subparks) >= 2:
-        cents = [park.to_local(s.geometry).centroid for s in park.subparks]
-        ind["subpark_spread_km"] = round(max(a.distance(b) for a, b in combinations(cents, 2)) / 1000.0, 2)
-    if park.managed is None:  # not measurable without a managed boundary: say so
-        for k in ("managed_ha", "managed_outside_approved_ha", "managed_outside_approved_pct", "approved_not_managed_ha"):
-            ind[k] = {"value": None, "unit": "%" if k.endswith("pct") else "ha", "status": "not_provided"}
+    from parkscan.aoi import boundary_indicators as aoi_indicators
+
+    raw = aoi_indicators(park)
+    units = {"_ha": "ha", "_pct": "%", "_km": "km"}
+    ind: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k in ("enterprises_outside_approved_ids", "approximate", "enterprises_outside_approved"):
+            continue  # ids are in the findings; the outside count is computed with a tolerance below
+        unit = next((u for suf, u in units.items() if k.endswith(suf)), "")
+        if v is None:
+            ind[k] = {"value": None, "unit": unit, "status": "not_provided"}
+        elif isinstance(v, float):
+            ind[k] = {"value": round(v, 2) if math.isfinite(v) else None, "unit": unit}
+        else:
+            ind[k] = {"value": v, "unit": unit}
     return ind
 
 

@@ -22,14 +22,18 @@ CORE: dict[str, tuple[str, str, str, str, str]] = {
     "approved_ha": ("boundary", "boundary", "ha", "Approved area", "批复面积"),
     "managed_ha": ("boundary", "boundary", "ha", "Managed area", "实际管理面积"),
     "managed_outside_approved_ha": ("boundary", "boundary", "ha", "Managed area outside the approved boundary", "批复边界外的管理面积"),
-    "managed_outside_approved_pct": ("boundary", "boundary", "%", "…as share of the approved area", "……占批复面积比例"),
+    "managed_outside_approved_pct": ("boundary", "boundary", "%", "…as share of the managed area", "……占管理面积比例"),
     "approved_not_managed_ha": ("boundary", "boundary", "ha", "Approved area not managed", "批复但未纳入管理的面积"),
-    "approved_parts": ("boundary", "boundary", "", "Parts of the approved boundary", "批复边界地块数"),
+    "approved_not_managed_pct": ("boundary", "boundary", "%", "…as share of the approved area", "……占批复面积比例"),
+    "footprint_ha": ("boundary", "boundary", "ha", "Approved ∪ managed area", "批复与管理范围合计面积"),
+    "n_approved_parts": ("boundary", "boundary", "", "Separate parts of the approved boundary", "批复边界地块数"),
     "n_subparks": ("boundary", "boundary", "", "Sub-parks", "子园区数"),
-    "subpark_spread_km": ("boundary", "boundary", "km", "Largest distance between sub-parks", "子园区最大间距"),
+    "subpark_max_distance_km": ("boundary", "boundary", "km", "Largest distance between sub-parks", "子园区最大间距"),
+    "convex_hull_ratio": ("boundary", "boundary", "", "Scatter (convex hull / area; 1 = compact)", "分散度（凸包面积/面积，1 为紧凑）"),
     "enterprises": ("boundary", "boundary", "", "Enterprises listed", "企业名录数量"),
-    "enterprises_outside_approved": ("boundary", "boundary", "", "Enterprises outside the approved boundary", "批复边界外企业数"),
-    "enterprises_outside_managed": ("boundary", "boundary", "", "Enterprises outside the managed boundary", "管理边界外企业数"),
+    "enterprises_outside_approved": ("boundary", "boundary", "", "Enterprises outside the approved boundary (beyond tolerance)", "批复边界外企业数（超出容差）"),
+    "enterprises_outside_managed": ("boundary", "boundary", "", "Enterprises outside the managed boundary (beyond tolerance)", "管理边界外企业数（超出容差）"),
+    "enterprises_outside_footprint": ("boundary", "boundary", "", "Enterprises outside approved ∪ managed", "批复与管理范围外企业数"),
     "built_up_inside_approved_ha": ("landcover", "landcover", "ha", "Built-up inside the approved boundary", "批复边界内建设用地"),
     "built_up_outside_approved_ha": ("landcover", "landcover", "ha", "Built-up outside the approved boundary", "批复边界外建设用地"),
     "built_up_change_ha": ("landcover", "landcover", "ha", "Change in built-up area", "建设用地变化"),
@@ -74,10 +78,18 @@ def counts_by_kind(findings: Sequence[Finding]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+#: core indicators that need one specific input: without it they are "not provided", not "not measured"
+NEEDS_INPUT = {"no2_enhancement": "no2", "so2_enhancement": "so2", "heat_sources": "fires", "mobile_hotspots": "mobile",
+               "findings.no2_enhancement": "no2", "findings.so2_enhancement": "so2", "findings.heat_source": "fires",
+               "findings.thermal_anomaly": "thermal"}
+
+
 def indicator_sheet(
     results: Mapping[str, Any],
     status: Mapping[str, str],
     findings: Sequence[Finding],
+    *,
+    provided: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Merge the diagnostics' indicators into one sheet.
 
@@ -89,6 +101,8 @@ def indicator_sheet(
         Diagnostic name → coverage status of every registered diagnostic.
     findings : sequence of Finding
         All findings (for the counts by kind).
+    provided : sequence of str, optional
+        ``screen()`` inputs that were given: indicators needing a missing input are ``not_provided``.
 
     Returns
     -------
@@ -136,6 +150,11 @@ def indicator_sheet(
         sheet["mobile_hotspots"].update(value=counts.get("mobile_hotspot", 0), status="measured")
     if sheet["heat_sources"]["value"] is None and status.get("satellite") in ("ok", "partial"):
         sheet["heat_sources"].update(value=counts.get("heat_source", 0), status="measured")
+    if provided is not None:
+        for name, key in NEEDS_INPUT.items():
+            e = sheet.get(name)
+            if e is not None and e["value"] in (None, 0) and key not in provided and not any(f.kind == name.split(".")[-1] for f in findings):
+                e.update(value=None, status="not_provided")
     order = {s: i for i, s in enumerate(SECTIONS)}
     items = sorted(sheet.items(), key=lambda kv: order.get(kv[1]["section"], len(order)))  # stable within a section
     return dict(items)

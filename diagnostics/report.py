@@ -110,10 +110,14 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _evidence_rows(ev: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+def _evidence_rows(ev: Mapping[str, Any], lang: str, *, limit: int = 400) -> list[tuple[str, str]]:
     rows = []
     for k, v in ev.items():
-        rows.append((str(k), fmt_number(v, lang) if not isinstance(v, str) else v))
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], Mapping):  # e.g. candidate enterprises
+            text = " | ".join(fmt_number(x, lang) for x in v[:5]) + (" …" if len(v) > 5 else "")
+        else:
+            text = v if isinstance(v, str) else fmt_number(v, lang)
+        rows.append((str(k), text if len(text) <= limit else text[: limit - 1] + "…"))
     return rows
 
 

@@ -372,7 +372,7 @@ def screen(
     status = {k: str(v.get("status")) for k, v in coverage.items()}
     ranking = rank(park, findings, status=status, weights=weights)
     visits, route = site_visits(park, ranking, weights=weights, lang=lang, start=params.get("start"))
-    sheet = indicator_sheet(results, status, findings)
+    sheet = indicator_sheet(results, status, findings, provided=sorted(provided))
     run_params = {"lang": lang, "seed": seed, "given": sorted(provided), "unused_inputs": unused,
                   "mobile_datum": mobile_datum, "before": before, "after": after, "wind": dict(wind) if wind else None,
                   **{k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in params.items()}}

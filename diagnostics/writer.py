@@ -53,7 +53,9 @@ def _safe_table_name(name: str) -> str:
 
 
 def _json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=1, default=str, allow_nan=False)
+    from .findings import _jsonable  # NaN/inf → null, numpy scalars → Python
+
+    return json.dumps(_jsonable(obj), ensure_ascii=False, indent=1, default=str, allow_nan=False)
 
 
 def write_outputs(screening, out: Path, *, lang: str = "en", basemap: str = "none") -> dict[str, Path]:

@@ -104,5 +104,5 @@ def command(out, preset, lang, seed):
     scr, paths = run_screen(park, out, inputs=inputs, datum=extra["datum"], lang=lang, seed=0, show_progress=verbosity >= 0)
     for line in summary_lines(scr, paths)[:-1]:
         click.echo(line)
-    click.echo(f"demo finished in {time.perf_counter() - t0:.1f} s; the same as: parkscan screen {park} --out {out} …")
+    click.echo(f"demo finished in {time.perf_counter() - t0:.1f} s (inputs and truth.json in {out / 'inputs'})")
     click.echo(f"report: {Path(paths['report.html']).resolve()}")
