@@ -53,6 +53,8 @@ SCHEMAS: dict[str, Mapping[object, str | None]] = {
     # eo-learn example / Slovenian LULC codes (shared/data/sentinel2-slovenia-eolearn)
     "eolearn": {0: None, 1: "cropland", 2: "vegetation", 3: "vegetation", 4: "vegetation", 5: "water", 6: "vegetation",
                 7: "bare_soil", 8: "built_up", 9: "bare_soil", 10: None},
+    # parkscan.sources.simulate truth rasters (truth/landcover_YYYY.tif)
+    "simulate": {1: "built_up", 2: "built_up", 3: "cropland", 4: "vegetation", 5: "water", 6: "bare_soil", 0: None},
     # already park codes
     "park": {0: None, 1: "built_up", 2: "cropland", 3: "vegetation", 4: "water", 5: "bare_soil"},
 }

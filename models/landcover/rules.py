@@ -1,0 +1,84 @@
+"""Index rules: the unsupervised fallback classifier when no labels and no trained model are given.
+
+Fixed, published-style thresholds on the period median of NDVI, MNDWI, NDBI and BSI — nothing is fitted
+to the scene. Its accuracy is measured, not assumed: ``bench/eval_landcover.py`` scores it on the real
+Slovenia labels (built-up vs vegetation only: that reference has no water, bare soil or real cropland)
+and on simulated scenes, and writes ``data/rules_accuracy.json``, which the screening reports and uses
+for the error-adjusted areas.
+
+Rules (first match wins), with N = NDVI, W = MNDWI, B = NDBI:
+
+1. water: W > 0 and N < 0.3 (Xu 2006 uses MNDWI > 0)
+2. vegetation: N ≥ 0.6 (dense, persistent canopy)
+3. cropland: 0.3 ≤ N < 0.6 (or, with several dates, N range over time ≥ 0.3 and max N ≥ 0.4)
+4. bare soil: 0.17 ≤ N < 0.3 and B ≤ 0.05 (sparse cover that is not impervious)
+5. built-up: everything else with N < 0.3
+
+The bare-soil thresholds were chosen after looking at the class spectra of ``parkscan.sources.simulate``
+(derived from real Sentinel-2 spectra), so the simulated bare-soil accuracy is optimistic; single-date
+rules cannot tell summer cropland from other vegetation (both N > 0.6), which is why cropland needs
+several dates (seasonal NDVI range) or labels.
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+
+from .classes import CLASS_CODES, NODATA
+from .indices import mndwi, ndbi, ndvi
+
+__all__ = ["RULES", "classify_rules", "rules_accuracy"]
+
+RULES = {"water_mndwi": 0.0, "veg_ndvi": 0.6, "low_ndvi": 0.3, "bare_ndvi": 0.17, "bare_ndbi": 0.05, "crop_range": 0.3,
+         "crop_max": 0.4}
+"""Thresholds of the rule classifier."""
+
+
+def classify_rules(cube: np.ndarray, bands, *, rules: dict | None = None) -> np.ndarray:
+    """Park class codes ``(y, x)`` from a reflectance cube ``(time, band, y, x)`` (NaN = masked).
+
+    Examples
+    --------
+    >>> b = ("B02", "B03", "B04", "B08", "B11", "B12")
+    >>> water = np.array([.05, .06, .04, .03, .01, .01]); forest = np.array([.02, .05, .03, .40, .18, .08])
+    >>> cube = np.stack([water, forest], -1)[None, :, None, :]
+    >>> classify_rules(cube, b).tolist()
+    [[4, 3]]
+    """
+    r = dict(RULES, **(rules or {}))
+    cube = np.asarray(cube, "float32")
+    if cube.ndim == 3:
+        cube = cube[None]
+    bd = {b: cube[:, i] for i, b in enumerate(bands)}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        nd_t = ndvi(bd)
+        N = np.nanmedian(nd_t, 0)
+        Nmax, Nmin = np.nanmax(nd_t, 0), np.nanmin(nd_t, 0)
+        W = np.nanmedian(mndwi(bd), 0)
+        B = np.nanmedian(ndbi(bd), 0)
+    out = np.full(N.shape, NODATA, np.uint8)
+    valid = np.isfinite(N) & np.isfinite(W) & np.isfinite(B)
+    low = N < r["low_ndvi"]
+    out[valid & low] = CLASS_CODES["built_up"]
+    out[valid & low & (N >= r["bare_ndvi"]) & (B <= r["bare_ndbi"])] = CLASS_CODES["bare_soil"]
+    out[valid & ~low] = CLASS_CODES["cropland"]
+    out[valid & (N >= r["veg_ndvi"])] = CLASS_CODES["vegetation"]
+    if cube.shape[0] > 1:
+        seasonal = valid & ((Nmax - Nmin) >= r["crop_range"]) & (Nmax >= r["crop_max"])
+        out[seasonal] = CLASS_CODES["cropland"]
+    out[valid & (W > r["water_mndwi"]) & (N < r["low_ndvi"])] = CLASS_CODES["water"]
+    return out
+
+
+def rules_accuracy() -> dict:
+    """The measured accuracy of the rule classifier (``data/rules_accuracy.json``), or ``{}`` if not shipped."""
+    try:
+        text = resources.files("parkscan.models.landcover").joinpath("data/rules_accuracy.json").read_text()
+    except (FileNotFoundError, ModuleNotFoundError):
+        return {}
+    return json.loads(text)
