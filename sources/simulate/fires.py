@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+from rasterio.transform import xy
 
 from parkscan.aoi.atomic import write_bytes
 
@@ -74,7 +75,7 @@ def simulate_fires(out_dir: Path, scene: Scene, preset: Preset, rng: np.random.G
     n_fire = 6 if preset.name != "small" else 4
     while len(oneoff) < n_fire:
         r, c = crop[int(rng.integers(len(crop)))]
-        x, y = scene.transform * (c + 0.5, r + 0.5)
+        x, y = xy(scene.transform, int(r), int(c))
         if managed_far.contains(Point(x, y)):
             continue
         day = date(2025, 6, int(rng.integers(2, 16)))

@@ -12,6 +12,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio import features
+from rasterio.transform import rowcol
 from scipy import ndimage
 
 from parkscan.aoi.atomic import atomic_path
@@ -57,8 +58,7 @@ def simulate_lst(out_dir: Path, scene: Scene, preset: Preset, rng: np.random.Gen
     for e in [e for e in scene.enterprises if e.industry in ("热电", "钢铁")]:
         roof = max(e.roofs, key=lambda p: p.area)
         sx, sy = roof.centroid.x + 30.0, roof.centroid.y
-        r, c = ~scene.transform * (sx, sy)
-        rr, cc = int(c), int(r)
+        rr, cc = rowcol(scene.transform, sx, sy)
         if 0 <= rr < lc.shape[0] - 3 and 0 <= cc < lc.shape[1] - 3:
             dk = float(rng.uniform(25, 40))
             t10[rr:rr + 3, cc:cc + 3] += dk

@@ -1,0 +1,49 @@
+"""Hard preset specifics (GCJ-02 track, file faults) and the `parkscan simulate` command."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyproj
+from click.testing import CliRunner
+
+
+def test_hard_mobile_faults_and_datum(hard):
+    from parkscan.aoi.datum import convert
+
+    kinds = {f["kind"] for f in hard.truth["mobile"]["faults"]}
+    assert kinds == {"duplicate_time", "gps_jump", "negative_value", "stationary_stop"}
+    df = pd.read_csv(hard.mobile[0], encoding="utf-8-sig")
+    t = pd.to_datetime(df["采样时间"])
+    assert t.duplicated().sum() >= 1
+    assert (df["SO2(ppb)"] < 0).sum() >= 1
+    tr = pyproj.Transformer.from_crs("EPSG:4326", hard.truth["park"]["crs"], always_xy=True)
+    lon, lat = convert(df["经度"].to_numpy(), df["纬度"].to_numpy(), "gcj02", "wgs84")
+    x, y = tr.transform(lon, lat)
+    step = np.hypot(np.diff(x), np.diff(y))
+    dt = np.diff(t.to_numpy()).astype("timedelta64[s]").astype(float)
+    speed_kmh = np.where(dt > 0, step / np.maximum(dt, 1) * 3.6, 0)
+    assert (speed_kmh > 150).sum() >= 1  # the GPS jump
+    still = (df["车速(km/h)"] == 0).to_numpy()
+    runs = np.diff(np.flatnonzero(np.diff(np.r_[0, still.astype(int), 0])))[::2]
+    assert runs.max() >= 60  # the stationary stop
+    # GCJ-02 coordinates are shifted by hundreds of metres from WGS-84; converted back they lie in the park area
+    x_raw, y_raw = tr.transform(df["经度"].to_numpy(), df["纬度"].to_numpy())
+    assert 200 < np.median(np.hypot(x_raw - x, y_raw - y)) < 900
+    import geopandas as gpd
+
+    man = gpd.read_file(hard.park).to_crs(hard.truth["park"]["crs"]).union_all().buffer(60)
+    from shapely import points
+
+    inside = man.contains(points(x, y))
+    assert inside.mean() > 0.98
+
+
+def test_cli_simulate(tmp_path):
+    from parkscan.diagnostics.cli import cli
+
+    res = CliRunner().invoke(cli, ["simulate", "--out", str(tmp_path / "s"), "--preset", "small", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    assert str((tmp_path / "s").resolve()) in res.output
+    assert "enterprises" in res.output and (tmp_path / "s" / "truth.json").exists()
+    bad = CliRunner().invoke(cli, ["simulate", "--out", str(tmp_path / "b"), "--preset", "nope"])
+    assert bad.exit_code == 2
