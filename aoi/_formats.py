@@ -128,15 +128,29 @@ def _short(err: Exception) -> str:
     return str(err).split("\n")[0].split("; It might help")[0].replace("'", "")[:160]
 
 
-def _read_ogr(path: Path, *, vsi: str | None = None) -> gpd.GeoDataFrame:
+def _read_layer(src: str, name: str, guess_encoding: bool):
+    """One layer; a shapefile without .cpg is tried as UTF-8, then GB18030 (GBK), as Chinese GIS writes it."""
+    if not guess_encoding:
+        return pyogrio.read_dataframe(src, layer=name)
+    try:
+        return pyogrio.read_dataframe(src, layer=name, encoding="utf-8")
+    except UnicodeDecodeError:
+        log.info("%s: attributes are not UTF-8 and there is no .cpg; reading them as GB18030/GBK", src)
+        return pyogrio.read_dataframe(src, layer=name, encoding="gb18030")
+
+
+def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None) -> gpd.GeoDataFrame:
     src = vsi or str(path)
+    if has_cpg is None:
+        has_cpg = path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists()
+    guess = path.suffix.lower() == ".shp" and not has_cpg if vsi is None else not has_cpg
     try:
         layers = pyogrio.list_layers(src)
         frames = []
         for name, gtype in layers:
             if gtype is None and len(layers) > 1:
                 continue  # attribute-only table in a GeoPackage
-            df = pyogrio.read_dataframe(src, layer=name)
+            df = _read_layer(src, name, guess)
             if not isinstance(df, gpd.GeoDataFrame):
                 continue
             df["_layer"] = name if len(layers) > 1 else None
@@ -167,9 +181,11 @@ def _read_zip(path: Path) -> tuple[gpd.GeoDataFrame, str]:
     except zipfile.BadZipFile as err:
         raise AOIError(f"{path}: is not a valid zip archive ({err}); {_HINT}") from err
     if shps:
-        return _read_ogr(path, vsi=f"/vsizip/{path.resolve()}/{shps[0]}"), "shapefile"
+        cpg = shps[0][:-4].lower() + ".cpg"
+        has_cpg = any(n.lower() == cpg for n in names)
+        return _read_ogr(path, vsi=f"/vsizip/{path.resolve()}/{shps[0]}", has_cpg=has_cpg), "shapefile"
     if others:
-        return _read_ogr(path, vsi=f"/vsizip/{path.resolve()}/{others[0]}"), "ogr"
+        return _read_ogr(path, vsi=f"/vsizip/{path.resolve()}/{others[0]}", has_cpg=True), "ogr"
     raise AOIError(f"{path}: the archive holds no .shp, .kml, .geojson or .gpkg; {_HINT}")
 
 

@@ -12,6 +12,7 @@ In a GeoPackage with several layers (or a KML with folders) a layer/folder named
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from pathlib import Path
@@ -41,7 +42,9 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "managed": ("managed", "manage", "management", "actual", "托管", "实际管理", "管理", "管辖", "代管", "托管范围",
                 "实际管理范围", "管理范围", "托管边界"),
 }
-_ROLE_COLS = ("role", "角色", "范围", "范围类型", "边界类型", "类型", "type")
+_ROLE_COLS = ("role", "角色", "范围", "范围类型", "边界类型")
+_ROLE_COLS_LOOSE = ("type", "类型", "boundary", "边界", "category")  # used only when every value is a role word
+_TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm")
 _SUBPARK_COLS = ("subpark", "sub_park", "sub-park", "子园区", "分园", "分园区", "片区", "园中园")
 _ID_COLS = ("park_id", "parkid", "id", "编号", "园区编号", "代码", "code")
 
@@ -125,19 +128,26 @@ def _prepare(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     name_col = find_column(gdf.columns, ("name", "名称", "园区名称", "park_name", "名字"))
     gdf["_name"] = gdf[name_col].astype(object).where(gdf[name_col].notna(), None) if name_col is not None else None
     role_col = find_column(gdf.columns, _ROLE_COLS)
+    if role_col is None:
+        loose = find_column(gdf.columns, _ROLE_COLS_LOOSE)
+        if loose is not None and all(role_of(v) is not None for v in gdf[loose]):
+            role_col = loose
     layers = gdf["_layer"] if "_layer" in gdf.columns else [None] * len(gdf)
     layer_roles = [role_of(v) if isinstance(v, str) and v.strip() else None for v in layers]
-    roles = []
+    roles, problems = [], []
     for k in range(len(gdf)):
         raw = gdf[role_col].iloc[k] if role_col is not None else None
-        if (raw is None or (isinstance(raw, float) and np.isnan(raw)) or str(raw).strip() == "") and layer_roles[k]:
-            roles.append(layer_roles[k])
-            continue
-        r = role_of(raw)
-        if r is None:
-            raise AOIError(f"{_label(path, k, gdf['_name'].iloc[k])}: {role_col} is {raw!r}; "
+        problem = None
+        if _blank(raw) and layer_roles[k]:
+            r = layer_roles[k]
+        else:
+            r = role_of(raw)
+            if r is None:  # reported when the park is built, so one bad park does not sink a batch
+                problem = (f"{_label(path, k, gdf['_name'].iloc[k])}: {role_col} is {raw!r}; "
                            "use approved (批复/规划) or managed (托管/实际管理)")
         roles.append(r)
+        problems.append(problem)
+    gdf["_role_problem"] = problems
     gdf["_role"] = roles
     sp_col = find_column(gdf.columns, _SUBPARK_COLS)
     if sp_col is not None:
@@ -168,6 +178,10 @@ def _common_attributes(gdf: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
 def _union(geoms: list[BaseGeometry]) -> BaseGeometry:
     return geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
 
@@ -175,6 +189,9 @@ def _union(geoms: list[BaseGeometry]) -> BaseGeometry:
 def _build(gdf: gpd.GeoDataFrame, path: Path, fmt: str, *, datum: str, id: str | None, name: str | None,
            crs_kind: str) -> Park:
     """Validate one park's features (already with ``_prepare`` columns) and build the Park."""
+    bad_role = [m for m in gdf["_role_problem"] if isinstance(m, str)]
+    if bad_role:
+        raise AOIError(bad_role[0])
     gdf = _to_wgs84(gdf, path, datum)
     cleaned = [clean_polygon(g, _label(path, i, nm)) for i, g, nm in zip(gdf["_idx"], gdf.geometry, gdf["_name"])]
     gdf = gdf.set_geometry(gpd.GeoSeries(cleaned, index=gdf.index, crs=4326))
@@ -267,6 +284,16 @@ def read_park(path: str | Path, *, datum: str = "wgs84", id: str | None = None, 
     """
     path = Path(path)
     datum = normalize_datum(datum)
+    if path.suffix.lower() in _TABLE_SUFFIXES:  # a one-row park table (point + area)
+        parks = _read_park_points(path, datum=datum, crs_kind=crs_kind)
+        if len(parks) != 1:
+            raise AOIError(f"{path}: holds {len(parks)} parks; read it with read_parks (parkscan batch) "
+                           "or give one park's boundary file")
+        park = parks[0][1]
+        if isinstance(park, AOIError):
+            raise park
+        return park if id is None and name is None else dataclasses.replace(
+            park, id=id or park.id, name=name or park.name)
     gdf, fmt = read_features(path)
     gdf = _prepare(gdf, path)
     park = _build(gdf, path, fmt, datum=datum, id=id, name=name, crs_kind=crs_kind)
@@ -301,13 +328,10 @@ def read_parks(path: str | Path, *, datum: str = "wgs84", crs_kind: str = "utm")
     """
     path = Path(path)
     datum = normalize_datum(datum)
-    if path.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm"):
+    if path.suffix.lower() in _TABLE_SUFFIXES:
         return _read_park_points(path, datum=datum, crs_kind=crs_kind)
     gdf, fmt = read_features(path)
-    try:
-        gdf = _prepare(gdf, path)
-    except AOIError as err:
-        return [(path.stem, err)]
+    gdf = _prepare(gdf, path)
     key = find_column(gdf.columns, ("park_id", "parkid", "id", "编号", "园区编号"))
     if key is None:
         key = find_column(gdf.columns, ("park_name", "园区名称", "name", "名称"))

@@ -202,3 +202,35 @@ def test_park_geometry_helpers_work_on_read_parks(fc):
     assert 90 < g.width < 110 and 100 < g.height < 120
     assert park.ring().area > 0
     assert box(*park.approved.bounds).equals(park.approved)
+
+
+def test_gbk_shapefile_without_cpg(tmp_path):
+    d = tmp_path / "gbk"
+    d.mkdir()
+    _gdf([{"名称": "苏州园区", "角色": "托管", "geometry": Polygon(square(120.60, 31.30, 0.05))},
+          {"名称": "苏州园区", "角色": "批复", "geometry": Polygon(RING)}]).to_file(d / "p.shp", encoding="gbk")
+    (d / "p.cpg").unlink(missing_ok=True)
+    park = read_park(d / "p.shp")
+    assert park.name == "苏州园区" and park.managed is not None
+    z = tmp_path / "p.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for f in d.iterdir():
+            zf.write(f, arcname=f.name)
+    assert read_park(z).name == "苏州园区"
+
+
+def test_type_column_that_is_not_a_role_is_ignored(fc):
+    park = read_park(fc("osm.geojson", [feature([RING], type="multipolygon", landuse="industrial")]))
+    assert park.managed is None
+    p2 = read_park(fc("t.geojson", [feature([RING], 类型="批复"), feature([square(120.6, 31.3, 0.05)], 类型="托管")]))
+    assert p2.managed is not None
+
+
+def test_one_row_park_table_via_read_park(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("name,lon,lat,area_ha\n甲,120.6,31.3,100\n", encoding="utf-8")
+    park = read_park(f, id="X")
+    assert park.id == "X" and park.name == "甲" and park.metadata["approximate"]
+    f.write_text("name,lon,lat,area_ha\n甲,120.6,31.3,100\n乙,120.7,31.3,100\n", encoding="utf-8")
+    with pytest.raises(Exception, match="holds 2 parks"):
+        read_park(f)

@@ -51,3 +51,10 @@ def test_csv_points_km2_and_gcj02(tmp_path):
 def test_missing_batch_file_raises(tmp_path):
     with pytest.raises(AOIError, match="not found"):
         read_parks(tmp_path / "none.geojson")
+
+
+def test_bad_role_sinks_only_its_park(fc):
+    out = dict(read_parks(fc("b.geojson", [feature([square(112, 30)], id="A", role="approved"),
+                                           feature([square(114, 30)], id="B", role="缓冲区")])))
+    assert isinstance(out["A"], Park)
+    assert isinstance(out["B"], AOIError) and "缓冲区" in str(out["B"])
