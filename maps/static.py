@@ -133,21 +133,25 @@ def _draw_north(ax, to_local: pyproj.Transformer, lon: float, lat: float, lang: 
 
 
 def _warp_raster(lyr: RasterLayer, dst_crs: pyproj.CRS):
+    """Reproject an RGBA WGS-84 overlay to the local CRS (nearest neighbour); returns (image, extent)."""
     import rasterio.warp as rw
-    from rasterio.transform import array_bounds, from_bounds
+    from affine import Affine
 
     img = np.asarray(lyr.image)
     if img.shape[2] == 3:
         img = np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])
     (s, w), (n, e) = lyr.bounds
     h, wd = img.shape[:2]
-    src_t = from_bounds(w, s, e, n, wd, h)
-    dst_t, dw, dh = rw.calculate_default_transform("EPSG:4326", dst_crs.to_wkt(), wd, h, left=w, bottom=s, right=e, top=n)
-    out = np.zeros((4, dh, dw), np.uint8)
-    rw.reproject(np.moveaxis(img, 2, 0).astype(np.uint8), out, src_transform=src_t, src_crs="EPSG:4326",
-                 dst_transform=dst_t, dst_crs=dst_crs.to_wkt(), resampling=rw.Resampling.nearest)
-    b = array_bounds(dh, dw, dst_t)  # (west, south, east, north)
-    return np.moveaxis(out, 0, 2), (b[0], b[2], b[1], b[3])
+    src_t = Affine.translation(w, n) @ Affine.scale((e - w) / wd, (s - n) / h)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # affine's `*` inside rasterio
+        dst_t, dw, dh = rw.calculate_default_transform("EPSG:4326", dst_crs.to_wkt(), wd, h, left=w, bottom=s, right=e, top=n)
+        out = np.zeros((4, dh, dw), np.uint8)
+        rw.reproject(np.moveaxis(img, 2, 0).astype(np.uint8), out, src_transform=src_t, src_crs="EPSG:4326",
+                     dst_transform=dst_t, dst_crs=dst_crs.to_wkt(), resampling=rw.Resampling.nearest)
+    west, north = dst_t.c, dst_t.f
+    east, south = west + dst_t.a * dw, north + dst_t.e * dh
+    return np.moveaxis(out, 0, 2), (west, east, south, north)
 
 
 def render_static(
