@@ -1,0 +1,180 @@
+"""The ``landcover`` diagnostic: land cover in two periods, change, and what it means for the park.
+
+Findings: ``built_up_outside_approved`` (new built-up outside the approved boundary, with whether it lies in
+the managed one), ``farmland_loss`` (cropland → another class), ``bare_soil`` (exposed soil after), and
+``landcover_change`` (other transitions in the park). Each carries the mapped area, the error-adjusted area
+± 95 % CI and before/after evidence. Indicators: built-up share inside and outside the approved boundary
+(before, after, change) and areas by class.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from .findings import Finding, finding_id
+from .registry import DiagnosticResult, InputItem, register
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+MAX_FINDINGS_PER_KIND = 15
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _mask(geom, park, shape, transform) -> np.ndarray:
+    from rasterio.features import geometry_mask
+
+    if geom is None or geom.is_empty:
+        return np.zeros(shape, bool)
+    return geometry_mask([park.to_local(geom)], out_shape=shape, transform=transform, invert=True)
+
+
+def _inputs(ds, kind_id: str, period: str | None) -> list[InputItem]:
+    items = []
+    clouds = ds.attrs.get("cloud_fraction") or []
+    for i, f in enumerate(ds.attrs.get("files", [])):
+        p = Path(f)
+        items.append(InputItem(
+            id=f"{kind_id}-{i + 1}", uri=str(f), kind="imagery", sha256=_sha256(p) if p.is_file() else None,
+            size=p.stat().st_size if p.is_file() else None, dates=(ds.attrs["dates"][i],) if i < len(ds.attrs.get("dates", [])) else (),
+            extra={"period": period, "cloud_fraction": clouds[i] if i < len(clouds) else None}))
+    return items
+
+
+def _explain(kind: str, area: float, ci: float | None, frm: str, to: str, extra_en: str = "", extra_zh: str = "") -> dict:
+    from parkscan.models.landcover.classes import CLASS_LABELS
+
+    ci_en = f" (±{ci:.1f} ha, 95% CI)" if ci is not None else ""
+    ci_zh = f"（95%置信区间 ±{ci:.1f} 公顷）" if ci is not None else ""
+    f_en, t_en = CLASS_LABELS.get(frm, {}).get("en", frm), CLASS_LABELS.get(to, {}).get("en", to)
+    f_zh, t_zh = CLASS_LABELS.get(frm, {}).get("zh", frm), CLASS_LABELS.get(to, {}).get("zh", to)
+    if kind == "bare_soil":
+        return {"en": f"{area:.1f} ha of exposed bare soil{ci_en}{extra_en}.", "zh": f"裸露土地 {area:.1f} 公顷{ci_zh}{extra_zh}。"}
+    return {"en": f"{area:.1f} ha changed from {f_en.lower()} to {t_en.lower()}{ci_en}{extra_en}.",
+            "zh": f"{area:.1f} 公顷由{f_zh}变为{t_zh}{ci_zh}{extra_zh}。"}
+
+
+@register("landcover", inputs=("imagery", "before", "after"), order=40,
+          label={"en": "Land cover and change", "zh": "土地覆盖与变化"})
+def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult:
+    """Classify the before and after periods, detect change and report findings with area ± CI."""
+    from parkscan.aoi.errors import DiagnosticsError, SourceError
+    from parkscan.models.landcover.analysis import change_ci, classify_dataset, model_accuracy, zone_areas
+    from parkscan.models.landcover.change import apply_mmu, change_polygons, detect_change
+    from parkscan.models.landcover.classes import CLASS_CODES
+    from parkscan.models.landcover.indices import compute_indices
+    from parkscan.models.landcover.model import load_model
+    from parkscan.sources.imagery import open_imagery
+
+    from ._landcover_layers import class_layer, change_layer, truecolour_layers
+
+    res = DiagnosticResult(name="landcover")
+    if imagery is None:
+        res.coverage = {"status": "missing", "detail": "no imagery given"}
+        return res
+    params = dict(ctx.params or {})
+    model = load_model(params["landcover_model"]) if params.get("landcover_model") else None
+    mmu_ha = float(params.get("landcover_mmu_ha", 0.5))
+    ring_m = params.get("ring_m")
+    ctx.report("land cover: reading imagery", 0.05)
+    periods = [("before", before), ("after", after)] if before else [("after", after)]
+    data = {}
+    for name, period in periods:
+        try:
+            data[name] = open_imagery(imagery, park, period=period, ring_m=ring_m)
+        except SourceError as err:
+            raise DiagnosticsError(f"land cover, {name} period {period}: {err}") from err
+        res.inputs += _inputs(data[name], f"imagery-{name}", period)
+    after_ds = data["after"]
+    if "before" in data and data["before"].sizes["y"] != after_ds.sizes["y"]:
+        data["before"] = data["before"].rio.reproject_match(after_ds)
+    transform, crs = after_ds.rio.transform(), after_ds.rio.crs
+    shape = (after_ds.sizes["y"], after_ds.sizes["x"])
+    px_ha = abs(transform.a * transform.e) / 1e4
+    acc = model_accuracy(model)
+    ctx.report("land cover: classifying", 0.3)
+    maps, method = {}, {}
+    for name, ds in data.items():
+        maps[name], method = classify_dataset(ds, model)
+    idx = {n: {k: np.nanmedian(np.asarray(v.values), axis=0) for k, v in compute_indices(ds, ["NDVI", "NDBI"]).items()}
+           for n, ds in data.items()}
+    approved = _mask(park.approved, park, shape, transform)
+    managed = _mask(park.managed, park, shape, transform) if park.managed is not None else np.zeros(shape, bool)
+    valid = maps["after"] > 0
+    outside = valid & ~approved
+    srcs = tuple(i.id for i in res.inputs)
+    dates = {n: ds.attrs.get("dates", []) for n, ds in data.items()}
+    bu = CLASS_CODES["built_up"]
+
+    def share(m, zone):
+        z = zone & (m > 0)
+        return float((m[z] == bu).mean()) if z.any() else None
+
+    ind = {}
+    for n, m in maps.items():
+        ind[f"built_up_share_approved_{n}"] = share(m, approved)
+        ind[f"built_up_share_outside_approved_{n}"] = share(m, outside)
+        ind[f"areas_by_class_approved_{n}"] = zone_areas(m, approved & (m > 0), px_ha, acc)
+        ind[f"areas_by_class_outside_approved_{n}"] = zone_areas(m, outside & (m > 0), px_ha, acc)
+    if "before" in maps:
+        for z in ("approved", "outside_approved"):
+            a, b = ind[f"built_up_share_{z}_after"], ind[f"built_up_share_{z}_before"]
+            ind[f"built_up_share_{z}_change"] = None if a is None or b is None else a - b
+    findings: list[Finding] = []
+    if "before" in maps:
+        ctx.report("land cover: change detection", 0.6)
+        ch = detect_change(maps["before"], maps["after"], idx["before"], idx["after"], transform, crs, mmu_ha=mmu_ha)
+        polys = ch.polygons
+        ind["change_index_thresholds"] = {k: round(v, 4) for k, v in ch.thresholds.items()}
+        ind["changed_area_ha"] = float(polys["area_ha"].sum()) if len(polys) else 0.0
+        res.layers.append(change_layer(ch.codes, transform, crs, ctx.lang))
+        findings += _change_findings(park, polys, approved, managed, transform, acc, srcs, dates, change_ci, ctx.lang)
+    # bare soil after (state, not change), MMU-filtered, inside the footprint and ring
+    bare = apply_mmu(np.where(maps["after"] == CLASS_CODES["bare_soil"], 66, 0), max(1, int(np.ceil(mmu_ha / px_ha))))
+    bpolys = change_polygons(bare, transform, crs)
+    bare_findings = []
+    for _, row in bpolys.head(MAX_FINDINGS_PER_KIND).iterrows():
+        ci = change_ci(row.area_ha, CLASS_CODES["bare_soil"], CLASS_CODES["bare_soil"], acc)
+        ci["ci95_ha"] = None if ci["ci95_ha"] is None else ci["ci95_ha"]
+        geom = park.to_wgs84(row.geometry)
+        inside = bool(park.approved.intersects(geom))
+        bare_findings.append(Finding(
+            id=finding_id("bare_soil", park.id, round(geom.centroid.x, 5), round(geom.centroid.y, 5)), kind="bare_soil",
+            severity=float(min(1.0, 0.3 + row.area_ha / 10)), confidence=float(ci["p_correct"] ** 0.5 if ci["p_correct"] else 0.4),
+            geometry=geom, evidence={"area_ha": round(row.area_ha, 2), "area_adjusted_ha": ci["adjusted_ha"], "ci95_ha": ci["ci95_ha"],
+                                     "inside_approved": inside, "after_dates": dates["after"], "method": method["method"]},
+            sources=srcs, explain=_explain("bare_soil", row.area_ha, ci["ci95_ha"], "", "")))
+    findings += bare_findings
+    res.findings = findings
+    res.indicators = ind
+    for n, m in maps.items():
+        res.layers.append(class_layer(m, transform, crs, n, dates[n], ctx.lang))
+    res.layers += truecolour_layers(data, transform, crs, ctx.lang)
+    years = sorted({d[:4] for ds in data.values() for d in ds.attrs.get("dates", [])})
+    simulated = any(ds.attrs.get("SIMULATED") for ds in data.values())
+    res.attributions = [f"Contains modified Copernicus Sentinel data {y}" for y in years] + (
+        ["Simulated imagery (parkscan.sources.simulate), not real Copernicus data"] if simulated else [])
+    all_dates = [d for v in dates.values() for d in v]
+    cl = [c for ds in data.values() for c in (ds.attrs.get("cloud_fraction") or [])]
+    res.coverage = {"status": "ok" if "before" in data else "partial", "dates": all_dates,
+                    "cloud": round(float(np.mean(cl)), 4) if cl else None,
+                    "detail": "two periods" if "before" in data else "one period only (no change detection)"}
+    res.methods = _methods(method, acc, mmu_ha)
+    res.limitations = _limitations(method, acc)
+    res.tables["landcover_areas"] = _area_table(ind)
+    ctx.report("land cover: done", 1.0)
+    return res
+
+
+from ._landcover_text import _area_table, _change_findings, _limitations, _methods  # noqa: E402
