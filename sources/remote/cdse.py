@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -218,16 +219,18 @@ class CDSEClient:
     Parameters
     ----------
     catalogue_url, download_url, token_url : str, optional
-        Endpoints (defaults: :data:`CDSE_URLS`; tests point them at loopback stand-ins).
+        Endpoints (defaults: ``$CDSE_CATALOGUE_URL``, ``$CDSE_DOWNLOAD_URL``, ``$CDSE_TOKEN_URL``, else
+        :data:`CDSE_URLS`; tests point them at loopback stand-ins).
     credentials : Credentials, optional
         Default: ``CDSE_USERNAME``/``CDSE_PASSWORD`` or ``~/.netrc``; needed only to download.
     """
 
     def __init__(self, *, catalogue_url: str | None = None, download_url: str | None = None, token_url: str | None = None,
                  credentials: Credentials | None = None, session: HTTPSession | None = None):
-        self.catalogue_url = (catalogue_url or CDSE_URLS["catalogue"]).rstrip("/")
-        self.download_url = (download_url or CDSE_URLS["download"]).rstrip("/")
-        self.token_url = token_url or CDSE_URLS["token"]
+        env = os.environ.get
+        self.catalogue_url = (catalogue_url or env("CDSE_CATALOGUE_URL") or CDSE_URLS["catalogue"]).rstrip("/")
+        self.download_url = (download_url or env("CDSE_DOWNLOAD_URL") or CDSE_URLS["download"]).rstrip("/")
+        self.token_url = token_url or env("CDSE_TOKEN_URL") or CDSE_URLS["token"]
         self.http = session or HTTPSession("cdse", session=_KeepAuthSession())
         self._credentials = credentials
         self._token: CDSEToken | None = None

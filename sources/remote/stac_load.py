@@ -40,8 +40,8 @@ S2_BANDS: dict[str, tuple[str, ...]] = {
     "B12": ("B12", "swir22", "B12_20m"),
 }
 SCL_KEYS = ("SCL", "scl", "SCL_20m")
-#: SCL classes masked: no data, saturated/defective, cloud shadow, cloud medium/high probability, thin cirrus
-SCL_MASKED = (0, 1, 3, 8, 9, 10)
+#: SCL classes masked: no data, saturated/defective, cloud shadow, cloud medium/high probability, thin cirrus, snow
+SCL_MASKED = (0, 1, 3, 8, 9, 10, 11)
 LANDSAT_ST_KEYS = ("lwir11", "ST_B10", "st_b10")
 LANDSAT_QA_KEYS = ("qa_pixel", "QA_PIXEL")
 #: QA_PIXEL bits masked: fill, dilated cloud, cirrus, cloud, cloud shadow
@@ -178,7 +178,7 @@ def load_imagery(source: "str | StacCatalog | Iterable[pystac.Item]", park, *, s
     -------
     xarray.Dataset
         One float32 variable per band (``B02`` ... ``B12``), reflectance 0-1 after scale/offset,
-        NaN where masked (SCL no data, saturated, cloud shadow, cloud, cirrus); dims
+        NaN where masked (SCL no data, saturated, cloud shadow, cloud, cirrus, snow); dims
         ``(time, y, x)``; CRS = ``park.crs`` (rioxarray); a ``clear_fraction`` per time step
         before compositing in ``attrs``; ``attrs["items"]`` lists the scene ids.
 
