@@ -1,8 +1,8 @@
 """The site-visit list: ranked enterprises/zones, coordinates for Chinese navigation apps, a visit order.
 
 The visit order is a short route from the park entrance (or a given start point): greedy
-nearest neighbour, then 2-opt improvement of the open path (start fixed, end free), on
-distances in the park's local metric CRS. The park entrance is the point of the approved
+nearest-neighbour tours, improved by 2-opt and Or-opt moves on the open path (start fixed, end
+free), on distances in the park's local metric CRS. The park entrance is the point of the approved
 boundary nearest to the park's main road (``park.metadata["main_road"]``: a WGS-84 shapely
 geometry or WKT), or nearest to the park centroid when no road is known;
 ``park.metadata["entrance"] = (lon, lat)`` or ``start=(lon, lat)`` overrides it.
@@ -69,13 +69,56 @@ def route_length_m(xy: np.ndarray, order: Sequence[int], start_xy: np.ndarray) -
     return float(np.sum(np.hypot(*np.diff(pts, axis=0).T)))
 
 
+def _two_opt_or_opt(path: list[int], d: np.ndarray) -> list[int]:
+    """Improve an open path (node path[0] fixed, end free) by 2-opt reversals and Or-opt moves."""
+    n = len(path)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(1, n - 1):  # 2-opt: reverse path[i..k]
+            for k in range(i + 1, n):
+                a, b, c = path[i - 1], path[i], path[k]
+                nxt = path[k + 1] if k + 1 < n else None
+                delta = d[a, c] - d[a, b] + ((d[b, nxt] - d[c, nxt]) if nxt is not None else 0.0)
+                if delta < -1e-9:
+                    path[i:k + 1] = path[i:k + 1][::-1]
+                    improved = True
+        for seg in (1, 2, 3):  # Or-opt: move a run of 1-3 stops elsewhere (either direction)
+            for i in range(1, n - seg + 1):
+                run = path[i:i + seg]
+                prev, nxt = path[i - 1], (path[i + seg] if i + seg < n else None)
+                gain = d[prev, run[0]] + (d[run[-1], nxt] - d[prev, nxt] if nxt is not None else 0.0)
+                rest = path[:i] + path[i + seg:]
+                done = False
+                for j in range(1, len(rest) + 1):
+                    if j == i:
+                        continue
+                    a, b = rest[j - 1], (rest[j] if j < len(rest) else None)
+                    for r in (run, run[::-1]):
+                        add = d[a, r[0]] + (d[r[-1], b] - d[a, b] if b is not None else 0.0)
+                        if add < gain - 1e-9:
+                            path[:] = rest[:j] + r + rest[j:]
+                            improved = done = True
+                            break
+                    if done:
+                        break
+                if done:
+                    break
+            if improved:
+                break
+    return path
+
+
 def visit_route(xy: np.ndarray, start_xy: np.ndarray) -> list[int]:
-    """Visit order of points ``xy`` (n, 2) from ``start_xy``: nearest neighbour, then 2-opt.
+    """Visit order of points ``xy`` (n, 2) from ``start_xy``: a short open route.
+
+    Nearest-neighbour tours started towards each of the (up to 8) closest stops, each improved
+    by 2-opt and Or-opt; the shortest wins (deterministic; ties broken by index).
 
     Returns
     -------
     list of int
-        Indices into ``xy`` in visiting order (deterministic; ties broken by index).
+        Indices into ``xy`` in visiting order.
 
     Examples
     --------
@@ -86,35 +129,23 @@ def visit_route(xy: np.ndarray, start_xy: np.ndarray) -> list[int]:
     n = len(xy)
     if n == 0:
         return []
-    left = list(range(n))
-    order: list[int] = []
-    cur = np.asarray(start_xy, float)
-    while left:
-        d = np.hypot(xy[left, 0] - cur[0], xy[left, 1] - cur[1])
-        j = left[int(np.argmin(d))]
-        order.append(j)
-        left.remove(j)
-        cur = xy[j]
-    pts = np.vstack([np.asarray(start_xy, float)[None, :], xy])  # node 0 = start
-    path = [0] + [i + 1 for i in order]
-
-    def dist(a: int, b: int) -> float:
-        return float(np.hypot(*(pts[a] - pts[b])))
-
-    improved = True
-    while improved:
-        improved = False
-        for i in range(1, len(path) - 1):
-            for k in range(i + 1, len(path)):
-                a, b = path[i - 1], path[i]
-                c = path[k]
-                nxt = path[k + 1] if k + 1 < len(path) else None
-                before = dist(a, b) + (dist(c, nxt) if nxt is not None else 0.0)
-                after = dist(a, c) + (dist(b, nxt) if nxt is not None else 0.0)
-                if after < before - 1e-9:
-                    path[i:k + 1] = reversed(path[i:k + 1])
-                    improved = True
-    return [p - 1 for p in path[1:]]
+    pts = np.vstack([np.asarray(start_xy, float)[None, :], np.asarray(xy, float)])  # node 0 = start
+    d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+    best: list[int] | None = None
+    best_len = np.inf
+    for first in [int(j) + 1 for j in np.argsort(d[0, 1:], kind="stable")[:8]]:
+        path = [0, first]
+        left = [j for j in range(1, n + 1) if j != first]
+        while left:
+            cur = path[-1]
+            j = min(left, key=lambda q: (d[cur, q], q))
+            path.append(j)
+            left.remove(j)
+        path = _two_opt_or_opt(path, d)
+        total = float(sum(d[a, b] for a, b in zip(path[:-1], path[1:])))
+        if total < best_len - 1e-9:
+            best, best_len = path, total
+    return [p - 1 for p in best[1:]]
 
 
 def _convert(lon: np.ndarray, lat: np.ndarray, dst: str) -> tuple[np.ndarray, np.ndarray]:
