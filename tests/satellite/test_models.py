@@ -17,8 +17,8 @@ from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhanceme
 from parkscan.models.satellite.thermal import ThermalParams, thermal_anomalies
 from parkscan.sources.readers.s5p import read_s5p
 
-from _s5p_builder import field_file
-from _scene import make_park, plume_field
+from _sat_s5p import field_file
+from _sat_scene import make_park, plume_field
 
 PARK = Park(id="p", name="p", approved=box(120.58, 31.28, 120.62, 31.32))
 

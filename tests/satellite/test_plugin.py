@@ -13,7 +13,7 @@ from parkscan.diagnostics.registry import ScreenContext, registered
 from parkscan.diagnostics.satellite import run
 from parkscan.maps.layers import RasterLayer, VectorLayer
 
-from conftest import GPPD_CHINA, NO2_HEADER, real
+from _sat_paths import GPPD_CHINA, NO2_HEADER, real
 
 TIF = "thermal/LC08_L2SP_118038_20200806_20200916_02_T1_ST_B10.TIF"
 CSV = "fires/firms_viirs_snpp.csv"
@@ -81,7 +81,7 @@ def test_indicators_layers_inputs_attributions(result):
 
 def test_not_detectable_is_not_zero(scene, tmp_path):
     _, park, _ = scene
-    from _s5p_builder import field_file
+    from _sat_s5p import field_file
 
     for d in range(6):
         field_file(tmp_path, day=d, lon0=park.footprint.centroid.x, lat0=park.footprint.centroid.y,

@@ -14,7 +14,7 @@ from parkscan.sources.readers.firms import read_firms
 from parkscan.sources.readers.gppd import GPPD_ATTRIBUTION, plants_near_park, read_gppd
 from parkscan.sources.readers.lst import LANDSAT_ST_OFFSET, LANDSAT_ST_SCALE, landsat_date, read_lst
 
-from conftest import GPPD_CHINA, real
+from _sat_paths import GPPD_CHINA, real
 
 VIIRS = """latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,instrument,confidence,version,bright_ti5,frp,daynight
 31.30512,120.60123,340.12,0.39,0.36,2020-03-01,5,N,VIIRS,n,2.0NRT,288.1,12.3,D

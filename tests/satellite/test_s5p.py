@@ -9,8 +9,8 @@ import pytest
 from parkscan.aoi.errors import SourceIOError
 from parkscan.sources.readers.s5p import parse_s5p_name, read_s5p, read_s5p_metadata
 
-from conftest import NO2_HEADER, SO2_HEADER, real
-from _s5p_builder import swath, write_s5p_l2
+from _sat_paths import NO2_HEADER, SO2_HEADER, real
+from _sat_s5p import swath, write_s5p_l2
 
 BBOX = (120.5, 31.2, 120.7, 31.4)
 

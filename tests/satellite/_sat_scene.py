@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _s5p_builder import field_file
+from _sat_s5p import field_file
 
 __all__ = ["make_park", "write_scene"]
 
