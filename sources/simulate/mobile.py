@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import lfilter
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -95,7 +96,7 @@ def _route(scene: Scene, rng: np.random.Generator) -> np.ndarray:
     g = csr_matrix((np.r_[length, length], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
     dist, pred = dijkstra(g, return_predecessors=True)
     todo = set(range(len(scene.edges)))
-    cur = int(rng.integers(n))
+    cur = int(rng.choice(np.unique(np.r_[a, b])))
     seq = [cur]
     while todo:
         best = min(todo, key=lambda k: min(dist[cur, a[k]], dist[cur, b[k]]))
@@ -148,13 +149,9 @@ def _drive(scene: Scene, seq: np.ndarray, rng: np.random.Generator, stop_s: int 
 
 
 def _ar1(rng: np.random.Generator, n: int, sigma: float, phi: float) -> np.ndarray:
+    """A stationary AR(1) series with standard deviation ``sigma`` and lag-1 correlation ``phi``."""
     e = rng.normal(0, sigma * np.sqrt(1 - phi**2), n)
-    out = np.empty(n)
-    acc = rng.normal(0, sigma)
-    for i in range(n):
-        acc = phi * acc + e[i]
-        out[i] = acc
-    return out
+    return lfilter([1.0], [1.0, -phi], e, zi=[phi * rng.normal(0, sigma)])[0]
 
 
 def _instrument(true: np.ndarray, lag: int, tau: float) -> np.ndarray:
@@ -162,13 +159,27 @@ def _instrument(true: np.ndarray, lag: int, tau: float) -> np.ndarray:
     x = np.r_[np.full(lag, true[0]), true[: len(true) - lag]] if lag else true.copy()
     if tau > 0:
         a = 1.0 - np.exp(-1.0 / tau)
-        y = np.empty_like(x)
-        acc = x[0]
-        for i, xi in enumerate(x):
-            acc += a * (xi - acc)
-            y[i] = acc
-        return y
+        return lfilter([a], [1.0, -(1.0 - a)], x, zi=[(1.0 - a) * x[0]])[0]
     return x
+
+
+#: pollutant → (low, high) peak excess of a passing diesel truck's exhaust plume
+_TRAFFIC = {"NO2": (15.0, 60.0), "PM2.5": (15.0, 50.0), "TVOC": (5.0, 20.0)}
+
+
+def _traffic_spikes(rng: np.random.Generator, n: int, times: list) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Short exhaust spikes from other vehicles: not sources, but they look like peaks in a single pass."""
+    add = {p: np.zeros(n) for p in _TRAFFIC}
+    rec = []
+    for _ in range(int(rng.poisson(4))):
+        i = int(rng.integers(0, max(n - 30, 1)))
+        dur = int(rng.integers(5, 20))
+        shape = np.interp(np.arange(dur), [0, dur // 3, dur - 1], [0.3, 1.0, 0.0])
+        amp = {p: float(rng.uniform(*r)) for p, r in _TRAFFIC.items()}
+        for p in _TRAFFIC:
+            add[p][i:i + dur] += amp[p] * shape[: n - i]
+        rec.append({"time": times[i].isoformat(), "duration_s": dur, "peak": {k: round(v, 1) for k, v in amp.items()}})
+    return add, rec
 
 
 def simulate_mobile(out_dir: Path, scene: Scene, sources: list[Source], preset: Preset, rng: np.random.Generator
@@ -195,6 +206,10 @@ def simulate_mobile(out_dir: Path, scene: Scene, sources: list[Source], preset: 
             n = len(xy)
             t0 = datetime.fromisoformat(day) + timedelta(hours=_START_HOURS[pi % 3], minutes=int(rng.integers(0, 20)))
             times = [t0 + timedelta(seconds=i) for i in range(n)]
+            # the true wind meanders around the pass mean; the van's anemometer reads it with noise
+            wd_true = from_deg + _ar1(rng, n, 10.0, 0.998)
+            ws_true = np.clip(speed * (1 + _ar1(rng, n, 0.12, 0.995)), 0.5, None)
+            spikes, spike_rec = _traffic_spikes(rng, n, times)
             rec = {}
             for pol, (_, unit, bg, sd, lag, tau) in POLLUTANTS.items():
                 drift = bg * (1 + 0.12 * np.sin(np.linspace(0, np.pi * rng.uniform(0.5, 2), n) + rng.uniform(0, 6)))
@@ -202,9 +217,10 @@ def simulate_mobile(out_dir: Path, scene: Scene, sources: list[Source], preset: 
                 conc = np.zeros(n)
                 for s in sources:
                     if pol in s.rates_gs:
-                        c = plume_concentration(xy[:, 0], xy[:, 1], s.x, s.y, s.rates_gs[pol], from_deg=from_deg,
-                                                speed=speed, stability=stab, height=s.height_m)
+                        c = plume_concentration(xy[:, 0], xy[:, 1], s.x, s.y, s.rates_gs[pol], from_deg=wd_true,
+                                                speed=ws_true, stability=stab, height=s.height_m)
                         conc += c if unit != "ppb" else ppb_from_ugm3(c, pol)
+                conc += spikes.get(pol, 0.0)
                 meas = _instrument(drift + conc, lag, tau)
                 meas = meas + rng.normal(0, sd * preset.noise_scale, n) + rng.normal(0, 0.02, n) * meas
                 rec[pol] = np.round(np.maximum(meas, 0.0), 1)  # analysers clamp at zero
@@ -213,15 +229,16 @@ def simulate_mobile(out_dir: Path, scene: Scene, sources: list[Source], preset: 
             lon, lat = scene.lonlat(xy[:, 0] + gx, xy[:, 1] + gy)
             if preset.mobile_datum == "gcj02":
                 lon, lat = convert(lon, lat, "wgs84", "gcj02")
-            wd = (from_deg + rng.normal(0, 15, n)) % 360
-            ws = np.clip(speed + rng.normal(0, 0.5, n), 0, None)
+            wd = (wd_true + rng.normal(0, 12, n)) % 360
+            ws = np.clip(ws_true + rng.normal(0, 0.4, n), 0, None)
             for i in range(n):
                 rows_by_day[day].append([times[i].strftime("%Y-%m-%d %H:%M:%S"), f"{lon[i]:.6f}", f"{lat[i]:.6f}",
                                          *(f"{rec[p][i]:.1f}" for p in POLLUTANTS), f"{wd[i]:.0f}", f"{ws[i]:.1f}",
                                          f"{v[i] * 3.6:.1f}"])
             passes.append({"pass": k + 1, "day": day, "start": times[0].isoformat(), "end": times[-1].isoformat(),
                            "n_points": n, "wind_from_deg": round(from_deg, 1), "wind_speed_ms": round(speed, 2),
-                           "stability": stab, "length_km": round(float(np.sum(v)) / 1000, 2)})
+                           "stability": stab, "length_km": round(float(np.sum(v)) / 1000, 2),
+                           "traffic_spikes": spike_rec})
     files = []
     for day in days:
         rows = rows_by_day[day]

@@ -64,7 +64,7 @@ def plume_concentration(rx: np.ndarray, ry: np.ndarray, sx: float, sy: float, q_
     xd = dx * ue + dy * un  # downwind distance
     yc = -dx * un + dy * ue  # crosswind distance
     sy_, sz_ = sigmas(xd, stability, urban=urban)
-    u = max(float(speed), 0.5)
+    u = np.maximum(np.asarray(speed, float), 0.5)
     c = q_gs / (2 * np.pi * u * sy_ * sz_) * np.exp(-0.5 * (yc / sy_) ** 2) * (
         np.exp(-0.5 * ((z - height) / sz_) ** 2) + np.exp(-0.5 * ((z + height) / sz_) ** 2))
     return np.where(xd > 1.0, c * 1e6, 0.0)

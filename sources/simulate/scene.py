@@ -157,7 +157,8 @@ def build_scene(rng: np.random.Generator, preset: Preset) -> Scene:
         if preset.subparks and east_vs[0] <= v <= east_vs[-1]:
             row_us += east_us
         for a, b in zip(row_us[:-1], row_us[1:]):
-            edges_local.append((nid(a, v), nid(b, v)))
+            if managed_local.buffer(5).contains(LineString([(a, v), (b, v)])):
+                edges_local.append((nid(a, v), nid(b, v)))
     for u in us:
         for a, b in zip(vs[:-1], vs[1:]):
             if main.buffer(5).contains(LineString([(u, a), (u, b)])):
