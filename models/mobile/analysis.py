@@ -15,9 +15,10 @@ import pyproj
 
 from parkscan.aoi.errors import ModelError
 
-from .attribution import circular_mean_deg, fingerprint_similarity, upwind_candidates, FINGERPRINTS
+from .attribution import FINGERPRINTS, circular_mean_deg, fingerprint_similarity, multi_pass_scores
 from .background import add_background
 from .hotspots import gi_star, hotspot_clusters
+from .lag import estimate_lag_from_peaks, shift_series
 from .peaks import find_peaks, group_peak_locations
 from .segments import Segments, build_segments, local_crs
 
@@ -76,7 +77,8 @@ def _point_wind(points: pd.DataFrame, mask: np.ndarray) -> tuple[float | None, f
 def analyse(run, *, crs: pyproj.CRS | None = None, enterprises=None, wind: Mapping[str, float] | None = None,
             spacing_m: float = 30.0, band_m: float = 100.0, alpha: float = 0.05, min_passes: int = 4,
             background: str = "percentile", window_s: float = 300.0, q: float = 0.05, k: float = 0.5,
-            half_angle: float = 45.0, max_dist_m: float = 2000.0, permutations: int = 0) -> MobileAnalysis:
+            half_angle: float = 45.0, max_dist_m: float = 2000.0, permutations: int = 0,
+            lag: str | Mapping[str, float] | None = "auto") -> MobileAnalysis:
     """Analyse a mobile-monitoring run.
 
     Parameters
@@ -97,15 +99,31 @@ def analyse(run, *, crs: pyproj.CRS | None = None, enterprises=None, wind: Mappi
         Upwind sector half-angle (degrees) and search radius (m).
     permutations : int
         Gi* permutations (0 = analytical).
+    lag : "auto", {pollutant: seconds} or None
+        Instrument lag: estimated from repeated peaks (:mod:`.lag`), configured, or not corrected.
     """
     pollutants = tuple(run.pollutants)
     if not pollutants:
         raise ModelError("the run has no pollutant with valid values: nothing to analyse")
     pts = run.points
     crs = crs or local_crs(pts.loc[pts["valid"], "lon"].to_numpy(), pts.loc[pts["valid"], "lat"].to_numpy())
-    pts = add_background(pts, pollutants, method=background, window_s=window_s, q=q)
+    pts = pts.copy()
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     pts["x"], pts["y"] = tr.transform(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float))
+    pts = add_background(pts, pollutants, method=background, window_s=window_s, q=q)
+    lags: dict[str, Any] = {}
+    if lag == "auto" or isinstance(lag, Mapping):
+        for p in pollutants:
+            if isinstance(lag, Mapping):
+                L, info = int(lag.get(p, 0)), {"reason": "configured"}
+            else:
+                L, info = estimate_lag_from_peaks(pts, find_peaks(pts, p, k=k))
+            lags[p] = {"lag_s": L, **info}
+            if L:
+                pts[p] = shift_series(pts, p, L)
+        shifted = [p for p in pollutants if lags[p]["lag_s"]]
+        if shifted:
+            pts = add_background(pts, shifted, method=background, window_s=window_s, q=q)
     seg = build_segments(pts, pollutants, crs=crs, spacing_m=spacing_m, min_passes=min_passes)
     pts["segment"] = seg.point_segment
     pts["pass_id"] = seg.point_pass
@@ -135,7 +153,8 @@ def analyse(run, *, crs: pyproj.CRS | None = None, enterprises=None, wind: Mappi
     return MobileAnalysis(points=pts, segments=seg, peaks=peaks, hotspots=hotspots, enterprise_scores=ent_scores, pollutants=pollutants,
                           units=dict(run.units), crs=crs, wind=wind_used,
                           params=dict(spacing_m=spacing_m, band_m=band_m, alpha=alpha, min_passes=min_passes, background=background,
-                                      window_s=window_s, q=q, k=k, half_angle=half_angle, max_dist_m=max_dist_m, permutations=permutations))
+                                      window_s=window_s, q=q, k=k, half_angle=half_angle, max_dist_m=max_dist_m, permutations=permutations,
+                                      lags=lags))
 
 
 def _nearest_segment(table: pd.DataFrame, x, y) -> np.ndarray:
@@ -175,6 +194,8 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
                 cols_.append(j)
     comp = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols_)), shape=(n, n)), directed=False)[1]
     sd = {p: _robust_scale(table[f"ex_{p}"].to_numpy(float) if f"ex_{p}" in table else table[p].to_numpy(float)) for p in pollutants}
+    mp = pts["mappable"].to_numpy()
+    pt_sd = {p: _robust_scale(pts[f"ex_{p}"].to_numpy(float)[mp]) for p in pollutants}
     recs = []
     ent_total = np.zeros(len(ex))
     for h in range(comp.max() + 1):
@@ -195,24 +216,27 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
         near = peaks[peaks["segment"].isin(members) & peaks["pollutant"].isin(hp)] if len(peaks) else peaks
         seg_passes = max(1, int(table["n_passes"].to_numpy()[members].max()))
         recurrence = min(1.0, (near["trip"].astype(str) + near["t_start"].floordiv(600).astype(str)).nunique() / seg_passes) if len(near) else 0.0
-        mask = pts["segment"].isin(members).to_numpy() & pts["valid"].to_numpy()
-        wf, wsp, wr = _point_wind(pts, mask)
-        wsrc = "file"
-        if wf is None and wind:
-            wf, wsp, wr, wsrc = float(wind["from_deg"]), wind.get("speed_ms"), 1.0, "given"
-        elif wf is None:
-            wsrc = "none"
+        drives = _drive_throughs(pts, members, hp, pt_sd, wind)
+        if len(drives) and np.isfinite(drives["wind_from"]).any():
+            wts = np.where(drives["elevation"] >= 1.0, drives["elevation"], 0.0)
+            if wts.sum() == 0:
+                wts = np.ones(len(drives))
+            wf, wr = circular_mean_deg(drives["wind_from"].to_numpy(), wts)
+            wsp = float(np.nanmedian(drives["wind_speed"])) if np.isfinite(drives["wind_speed"]).any() else None
+            wsrc = drives["wind_source"].iat[0]
+        else:
+            wf, wsp, wr, wsrc = None, None, 0.0, "none"
         elev = {p: max(0.0, zs[p]) for p in pollutants}
         fp_best = max(FINGERPRINTS, key=lambda k: fingerprint_similarity(elev, k) or 0.0) if any(elev.values()) else None
         fp_sim = fingerprint_similarity(elev, fp_best) if fp_best else None
         cands: list[dict[str, Any]] = []
         ent_id = ent_name = None
         att_conf = 0.0
+        sc = None
         if len(ex):
-            sim = np.array([fingerprint_similarity(elev, ind) if fingerprint_similarity(elev, ind) is not None else np.nan
-                            for ind in enterprises["industry"]]) if "industry" in enterprises else None
-            ha = half_angle if wr >= 0.5 else min(90.0, half_angle * 1.5)
-            sc = upwind_candidates(x[top], y[top], ex, ey, wind_from=wf, half_angle=ha, max_dist_m=max_dist_m, similarity=sim)
+            sim = np.array([np.nan if (v := fingerprint_similarity(elev, ind)) is None else v for ind in enterprises["industry"]]) \
+                if "industry" in enterprises else None
+            sc = multi_pass_scores(ex, ey, x[top], y[top], drives, half_angle=half_angle, max_dist_m=max_dist_m, similarity=sim)
             order = np.argsort(-sc["score"].to_numpy())[:5]
             tot = sc["score"].sum()
             for i in order:
@@ -225,8 +249,9 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
                               "score": round(float(sc["score"].iat[i]), 4), "share": round(float(sc["score"].iat[i] / tot), 3) if tot else 0.0,
                               "fingerprint_similarity": None if sim is None or not np.isfinite(sim[i]) else round(float(sim[i]), 3)})
             if cands:
-                share = cands[0]["share"]
-                att_conf = share * (1.0 if wsrc != "none" else 0.5) * (1.0 if wr >= 0.5 else 0.7)
+                second = cands[1]["score"] if len(cands) > 1 else 0.0
+                margin = 1.0 - second / cands[0]["score"]
+                att_conf = (0.5 * cands[0]["share"] + 0.5 * margin) * (1.0 if wsrc != "none" else 0.5)
                 if att_conf >= 0.4:
                     ent_id, ent_name = cands[0]["enterprise_id"], cands[0]["name"]
         ratio = max((excess[p] / bgv[p]) if np.isfinite(bgv[p]) and bgv[p] > 0 else excess[p] / sd[p] / 3 for p in hp)
@@ -235,10 +260,9 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
         conf = (0.35 + 0.35 * min(1.0, npass / min_passes) + 0.2 * recurrence + 0.1 * (qmin <= 0.01))
         conf = float(np.clip(conf * (0.6 if npass < min_passes else 1.0), 0.05, 0.95))
         weight = severity * conf
-        if len(ex) and cands:
-            s = upwind_candidates(x[top], y[top], ex, ey, wind_from=wf, half_angle=ha, max_dist_m=max_dist_m, similarity=sim)["score"].to_numpy()
-            if s.sum() > 0:
-                ent_total += weight * s / s.sum()
+        if sc is not None and sc["score"].sum() > 0:
+            sv = sc["score"].to_numpy()
+            ent_total += weight * sv / sv.sum()
         recs.append({
             "hotspot_id": h, "pollutants": hp, "lon": float(table["lon"].iat[top]), "lat": float(table["lat"].iat[top]), "x": x[top], "y": y[top],
             "segment_ids": members.tolist(), "top_segment": int(top), "n_segments": int(members.size), "n_passes": npass,
@@ -281,3 +305,36 @@ def _exc(table, p, i) -> float:
     c = f"ex_{p}" if f"ex_{p}" in table else p
     v = float(table[c].iat[i])
     return v if np.isfinite(v) else float("-inf")
+
+
+def _drive_throughs(pts: pd.DataFrame, members: np.ndarray, hp, pt_sd: dict, wind) -> pd.DataFrame:
+    """One row per uninterrupted drive through a hotspot's segments: elevation (robust SDs) and wind."""
+    sel = pts[pts["segment"].isin(members).to_numpy() & pts["mappable"].to_numpy()]
+    if not len(sel):
+        return pd.DataFrame(columns=["elevation", "wind_from", "wind_speed", "wind_source"])
+    tt = sel["t"].to_numpy(float)
+    trip = pd.factorize(sel["trip"].to_numpy())[0]
+    new = np.ones(len(sel), bool)
+    new[1:] = (trip[1:] != trip[:-1]) | (np.diff(tt) > 60.0)
+    did = np.cumsum(new) - 1
+    z = np.column_stack([sel[f"ex_{p}"].to_numpy(float) / pt_sd[p] for p in hp])
+    zmax = np.nanmax(np.where(np.isfinite(z), z, -np.inf), axis=1)
+    df = pd.DataFrame({"d": did, "z": np.where(np.isfinite(zmax), zmax, np.nan)})
+    elev = (df.groupby("d")["z"].quantile(0.9) - 1.0).clip(lower=0.0).to_numpy()
+    n = did.max() + 1
+    wf = np.full(n, np.nan)
+    wsp = np.full(n, np.nan)
+    src = "none"
+    if "wind_dir" in sel and np.isfinite(sel["wind_dir"].to_numpy(float)).any():
+        wd = sel["wind_dir"].to_numpy(float)
+        ws = sel["wind_speed"].to_numpy(float) if "wind_speed" in sel else np.ones(len(sel))
+        for d in range(n):
+            m = did == d
+            wf[d], _ = circular_mean_deg(wd[m], np.where(np.isfinite(ws[m]), np.maximum(ws[m], 0.1), 1.0))
+            wsp[d] = np.nanmedian(ws[m]) if np.isfinite(ws[m]).any() else np.nan
+        src = "file"
+    if src == "none" and wind:
+        wf[:] = float(wind["from_deg"])
+        wsp[:] = float(wind.get("speed_ms") or np.nan)
+        src = "given"
+    return pd.DataFrame({"elevation": elev, "wind_from": wf, "wind_speed": wsp, "wind_source": src})

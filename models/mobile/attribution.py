@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["FINGERPRINTS", "industry_key", "fingerprint_similarity", "upwind_candidates", "circular_mean_deg", "bearing_deg"]
+__all__ = ["FINGERPRINTS", "industry_key", "fingerprint_similarity", "upwind_candidates", "multi_pass_scores", "circular_mean_deg", "bearing_deg"]
 
 #: industry → relative weight of each pollutant in its emissions (qualitative profiles from Chinese park
 #: source-profile literature: coating/printing VOCs are toluene/xylene dominated; combustion SO2/NO2/PM/BC)
@@ -132,3 +132,52 @@ def upwind_candidates(hx: float, hy: float, ent_x: np.ndarray, ent_y: np.ndarray
     fp = np.ones(len(dist)) if similarity is None else 0.5 + 0.5 * np.where(np.isfinite(similarity), similarity, 0.5)
     score = np.where(upwind, ang_w * dist_w * fp, 0.0)
     return pd.DataFrame({"distance_m": dist, "bearing": bear, "angle_off": off, "upwind": upwind, "score": score})
+
+
+def multi_pass_scores(ent_x: np.ndarray, ent_y: np.ndarray, hx: float, hy: float, passes: pd.DataFrame, *,
+                      half_angle: float = 45.0, max_dist_m: float = 2000.0, d0_m: float = 500.0, pos_err_m: float = 75.0,
+                      similarity: np.ndarray | None = None) -> pd.DataFrame:
+    """Score enterprises for a hotspot from every drive-through with its own wind (triangulation).
+
+    Parameters
+    ----------
+    passes : DataFrame
+        One row per drive-through of the hotspot: ``elevation`` (excess in robust SDs, >= 0) and ``wind_from``
+        (degrees, NaN when unknown).
+
+    An enterprise gains from passes where the road was elevated while it lay upwind, and loses (up to
+    half its score) from passes where it lay upwind and the road was clean. Without any wind the
+    angular term is a flat 0.5.
+    """
+    dx, dy = np.asarray(ent_x, float) - hx, np.asarray(ent_y, float) - hy
+    dist = np.hypot(dx, dy)
+    bear = bearing_deg(dx, dy)
+    sigma = half_angle / 2.0
+    e = np.clip(passes["elevation"].to_numpy(float), 0, None)
+    wf = passes["wind_from"].to_numpy(float)
+    has_wind = np.isfinite(wf)
+    if not has_wind.any():
+        ang = np.full(len(dist), 0.5)
+        off_mean = np.full(len(dist), np.nan)
+    else:
+        off = np.abs((bear[:, None] - wf[None, has_wind] + 180.0) % 360.0 - 180.0)
+        # the hotspot position is uncertain by ~pos_err_m (GPS, lag, segment length): near enterprises get a wider sector
+        sig = np.hypot(sigma, np.degrees(np.arctan2(pos_err_m, np.maximum(dist, 1.0))))[:, None]
+        a = np.exp(-0.5 * (off / sig) ** 2)  # enterprises × passes
+        ew = e[has_wind]
+        hit = ew >= 1.0
+        if hit.any():
+            ang = (a[:, hit] * ew[hit]).sum(axis=1) / ew[hit].sum()
+        else:
+            ang = a.mean(axis=1) * 0.5
+        miss = ~hit
+        if miss.any():
+            ang = ang * (1.0 - 0.5 * a[:, miss].mean(axis=1))
+        w = np.where(hit, ew, 0.0)
+        off_mean = (off * w).sum(axis=1) / w.sum() if w.sum() > 0 else off.mean(axis=1)
+    dist_w = 1.0 / (1.0 + dist / d0_m)
+    fp = np.ones(len(dist)) if similarity is None else 0.2 + 0.8 * np.where(np.isfinite(similarity), similarity, 0.5)
+    near = dist <= max_dist_m
+    score = np.where(near, ang * dist_w * fp, 0.0)
+    return pd.DataFrame({"distance_m": dist, "bearing": bear, "angle_off": off_mean, "upwind": near & (np.nan_to_num(off_mean, nan=0.0) <= half_angle),
+                         "score": score})
