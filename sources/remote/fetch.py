@@ -198,7 +198,8 @@ def _fetch_stac(park, out: Path, *, catalog: str, collection: str, start, end, m
             if progress:
                 progress(f"downloading {fname}", n, len(found))
             path, info = cached_download(cat.http, href, out / fname, sha256=sha,
-                                         expected_size=asset.extra_fields.get("file:size"))
+                                         expected_size=asset.extra_fields.get("file:size"),
+                                         progress=_bytes_progress(progress, fname))
             items.append(FetchItem(id=it.id, kind="netcdf", url=redact_url(href, keep_query=False), path=_rel(path, out),
                                    bytes=info["bytes"], sha256=info["sha256"],
                                    dates=(it.datetime.date().isoformat(),) if it.datetime else (),
@@ -206,6 +207,13 @@ def _fetch_stac(park, out: Path, *, catalog: str, collection: str, start, end, m
         if not items:
             raise SourceError(f"no {prod.name} file over park {park.id} from {start} to {end} in {cat.preset.name}")
     return items
+
+
+def _bytes_progress(progress: Progress | None, name: str):
+    """Adapt ``progress(description, done, total)`` to a download's ``(bytes, total)`` callback."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(f"{name} (bytes)", done, total)
 
 
 def _multihash_sha256(value: str | None) -> str | None:
@@ -229,7 +237,8 @@ def _fetch_cdse(park, out: Path, *, collection: str, start, end, max_cloud, band
         if progress:
             progress(f"{p.name}", n, len(prods))
         if bands:
-            for r in client.download_bands(p, out, bands=bands, resolution=resolution):
+            for r in client.download_bands(p, out, bands=bands, resolution=resolution,
+                                           progress=_bytes_progress(progress, p.name)):
                 items.append(FetchItem(id=f"{p.id}:{r.path.name}", kind="band", url=r.url, path=_rel(r.path, out),
                                        bytes=r.bytes, sha256=r.sha256, dates=(p.start[:10],),
                                        extra={"product": p.name, "transferred": r.transferred}))
@@ -237,7 +246,8 @@ def _fetch_cdse(park, out: Path, *, collection: str, start, end, max_cloud, band
         name = p.name if p.name.endswith(".zip") else f"{p.name}.zip"
         url = f"{client.download_url}/Products({p.id})/$value"
         path, info = cached_download(client.http, url, out / name, md5=p.md5, expected_size=p.size,
-                                     downloader=lambda dest, p=p: client.download(p, dest.parent))
+                                     downloader=lambda dest, p=p: client.download(
+                                         p, dest.parent, progress=_bytes_progress(progress, p.name)))
         items.append(FetchItem(id=p.id, kind="product", url=redact_url(url), path=_rel(path, out), bytes=info["bytes"],
                                sha256=info["sha256"], dates=(p.start[:10],),
                                extra={"name": p.name, "md5": info["md5"], "cache_hit": info["cache_hit"],
