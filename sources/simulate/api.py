@@ -136,7 +136,8 @@ def simulate(out_dir: str | Path, *, seed: int = 42, preset: str = "typical") ->
         when = IMAGE_DATES[key]
         name = f"imagery/S2_L2A_{when[:10].replace('-', '')}.tif"
         imgs[key] = write_s2_l2a(out / name, scene, lc, rng, when=when, cloud_cover=p.cloud_cover, avoid=change_mask,
-                                 season_shift=0.0 if key == "before" else float(rng.uniform(-0.06, 0.06)))
+                                 season_shift=0.0 if key == "before" else float(rng.uniform(-0.06, 0.06)),
+                                 apparent=scene.apparent_after if key == "after" else None)
         imgs[key]["file"] = name
         imgs[key].pop("path")
         write_landcover(out / "truth" / f"landcover_{when[:4]}.tif", scene, lc, when[:10])
@@ -202,6 +203,10 @@ def _truth(scene, p, seed, sources, mobile_truth, wind, no2_truth, lst_truth, fi
                  "n_enterprises": len(scene.enterprises)},
         "sources": src,
         "changes": change_features(scene),
+        "confounders": {"type": "FeatureCollection", "features": [
+            polygon_feature(scene, c.polygon, id=c.id, kind=c.kind, land_cover="cropland",
+                            area_ha=round(c.polygon.area / 1e4, 4), note="seasonal look-alike, not a land-cover change")
+            for c in scene.confounders]},
         "landcover": {"classes": {str(k): v for k, v in __import__("parkscan.sources.simulate.spectra",
                                                                  fromlist=["CLASSES"]).CLASSES.items()},
                       "before": "truth/landcover_2023.tif", "after": "truth/landcover_2025.tif", "resolution_m": 10},

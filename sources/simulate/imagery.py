@@ -10,7 +10,7 @@ from scipy import ndimage
 from parkscan.aoi.atomic import atomic_path
 
 from .scene import Scene
-from .spectra import BANDS, SCL_OF_CLASS, render_reflectance
+from .spectra import BANDS, CLASSES, SCL_OF_CLASS, class_mean, render_reflectance
 
 __all__ = ["write_s2_l2a", "cloud_field", "IMAGE_DATES"]
 
@@ -39,12 +39,22 @@ def cloud_field(rng: np.random.Generator, shape: tuple[int, int], cover: float, 
 
 
 def write_s2_l2a(path: str | Path, scene: Scene, landcover: np.ndarray, rng: np.random.Generator, *, when: str,
-                 cloud_cover: float, avoid: np.ndarray | None = None, season_shift: float = 0.0) -> dict:
+                 cloud_cover: float, avoid: np.ndarray | None = None, season_shift: float = 0.0,
+                 apparent: np.ndarray | None = None) -> dict:
     """Write one L2A-like GeoTIFF: bands B02…B12 (uint16, reflectance × 10 000) then SCL (uint8 values in uint16).
 
-    Returns a dict describing what was written (cloud fraction, band list).
+    ``apparent`` optionally gives the cover as it looks on this date where it differs from the land cover (a
+    harvested field looks like bare soil, a paddy being flooded like water); those pixels get a 65/35 mix of the
+    apparent class and the true class. Returns a dict describing what was written (cloud fraction).
     """
-    refl = render_reflectance(landcover, rng, objects=scene.objects, season_shift=season_shift)
+    look = landcover if apparent is None else apparent
+    refl = render_reflectance(look, rng, objects=scene.objects, season_shift=season_shift)
+    if apparent is not None:
+        m = apparent != landcover
+        if m.any():
+            true_mean = np.stack([class_mean(CLASSES[int(c)]) for c in landcover[m]], axis=1)
+            refl[:, m] = 0.65 * refl[:, m] + 0.35 * true_mean
+    landcover = look
     opacity, shadow = cloud_field(rng, landcover.shape, cloud_cover, avoid=avoid)
     cloud_spec = np.linspace(0.42, 0.30, len(BANDS))[:, None, None]
     refl = refl * (1 - opacity) + cloud_spec * opacity

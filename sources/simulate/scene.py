@@ -88,6 +88,10 @@ class Scene:
     lc_before: np.ndarray = field(repr=False)
     lc_after: np.ndarray = field(repr=False)
     objects: np.ndarray = field(repr=False)
+    confounders: list[Change] = field(default_factory=list)
+    """Seasonal look-alikes on the 'after' date (harvested / flooded fields) that are NOT land-cover changes."""
+    apparent_after: np.ndarray | None = field(default=None, repr=False)
+    """How the 'after' land cover looks on the image date (differs from ``lc_after`` at the confounders)."""
 
     @property
     def approved_union(self) -> Polygon:
@@ -312,8 +316,38 @@ def build_scene(rng: np.random.Generator, preset: Preset) -> Scene:
         # 6. a small village expansion onto farmland (near the minimum mapping unit)
         change("construction_outside_both", _rect(us[0] - 700 + 120, 900 - 60, us[0] - 700 + 210, 900 + 20), B, "new")
     assert managed_only.area > 0
-    return Scene(pname, crs, float(lon0), float(lat0), float(x0), float(y0), theta, approved, managed, roads, placed,
-                 edges_local, enterprises, changes, water, transform, shape, lc, after, objects)
+    scene = Scene(pname, crs, float(lon0), float(lat0), float(x0), float(y0), theta, approved, managed, roads, placed,
+                  edges_local, enterprises, changes, water, transform, shape, lc, after, objects)
+    if preset.name == "hard":
+        _add_confounders(scene, rng, n=4)
+    return scene
+
+
+def _add_confounders(scene: Scene, rng: np.random.Generator, *, n: int) -> None:
+    """Mark a few farm fields far from the park as harvested (looks bare) or flooded (looks like water)."""
+    from rasterio.features import shapes
+
+    busy = scene.managed.buffer(400)
+    for ch in scene.changes:
+        busy = busy.union(ch.polygon.buffer(200))
+    apparent = scene.lc_after.copy()
+    crop = np.argwhere(scene.lc_after == C)
+    tries = 0
+    while len(scene.confounders) < n and tries < 500:
+        tries += 1
+        r, c = crop[int(rng.integers(len(crop)))]
+        m = (scene.objects == scene.objects[r, c]) & (scene.lc_before == C) & (scene.lc_after == C)
+        if m.sum() < 40:
+            continue
+        poly = shapely.union_all([shapely.geometry.shape(g) for g, v in shapes(m.astype("uint8"), mask=m,
+                                                                             transform=scene.transform) if v == 1])
+        if poly.intersects(busy):
+            continue
+        kind, look = ("harvested_field", S) if len(scene.confounders) % 2 == 0 else ("flooded_paddy", W)
+        apparent[m] = look
+        busy = busy.union(poly.buffer(300))
+        scene.confounders.append(Change(f"F{len(scene.confounders) + 1}", kind, poly, "cropland", "cropland"))
+    scene.apparent_after = apparent
 
 
 def plots_of(plots):

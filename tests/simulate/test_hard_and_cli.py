@@ -47,3 +47,25 @@ def test_cli_simulate(tmp_path):
     assert "enterprises" in res.output and (tmp_path / "s" / "truth.json").exists()
     bad = CliRunner().invoke(cli, ["simulate", "--out", str(tmp_path / "b"), "--preset", "nope"])
     assert bad.exit_code == 2
+
+
+def test_hard_confounders_look_changed_but_are_not(hard):
+    import rasterio
+    import shapely
+    from rasterio import features
+    from shapely.geometry import shape
+
+    feats = hard.truth["confounders"]["features"]
+    assert len(feats) >= 2 and {f["properties"]["kind"] for f in feats} == {"harvested_field", "flooded_paddy"}
+    tr = pyproj.Transformer.from_crs("EPSG:4326", hard.truth["park"]["crs"], always_xy=True)
+    with rasterio.open(hard.out_dir / hard.truth["landcover"]["before"]) as a, \
+            rasterio.open(hard.out_dir / hard.truth["landcover"]["after"]) as b:
+        la, lb, transform = a.read(1), b.read(1), a.transform
+    with rasterio.open(sorted(hard.imagery.glob("S2_L2A_*.tif"))[1]) as src:
+        r = src.read([3, 7]).astype(float) * 1e-4
+    ndvi = (r[1] - r[0]) / (r[1] + r[0])
+    for f in feats:
+        g = shapely.transform(shape(f["geometry"]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        m = features.rasterize([(g, 1)], out_shape=la.shape, transform=transform) == 1
+        assert (la[m] == 3).all() and (lb[m] == 3).all()  # still cropland in truth
+        assert ndvi[m].mean() < 0.5  # but it does not look like a green field on the 'after' date
