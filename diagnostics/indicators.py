@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
-from .findings import KINDS, Finding
+from .findings import KINDS, Finding, _jsonable
 
 __all__ = ["CORE", "KIND_SOURCE", "indicator_sheet", "counts_by_kind", "coverage_table"]
 
@@ -117,13 +117,14 @@ def indicator_sheet(
     for diag, res in results.items():
         for raw_name, raw in (res.indicators or {}).items():
             name = _ALIASES.get(raw_name, raw_name)
-            if isinstance(raw, Mapping):
+            is_entry = isinstance(raw, Mapping) and ("value" in raw or "status" in raw)
+            if is_entry:
                 value, unit = _clean(raw.get("value")), raw.get("unit", "")
                 label = raw.get("label") or {}
                 if isinstance(label, str):
                     label = {"en": label, "zh": label}
             else:
-                value, unit, label = _clean(raw), "", {}
+                value, unit, label = (_jsonable(raw) if isinstance(raw, Mapping) else _clean(raw)), "", {}
             if name in sheet and sheet[name]["diagnostic"] != diag and sheet[name]["status"] == "measured":
                 name = f"{diag}.{name}"  # two diagnostics report the same name: keep both
             entry = sheet.get(name) or {"value": None, "unit": unit, "label": {}, "section": diag, "diagnostic": diag}
@@ -134,9 +135,11 @@ def indicator_sheet(
                               "zh": label.get("zh") or entry["label"].get("zh") or label.get("en") or _humanise(raw_name)}
             entry["diagnostic"] = diag
             entry["status"] = "measured" if value is not None else "not_measured"
-            if isinstance(raw, Mapping) and raw.get("status") in ("measured", "not_measured", "not_provided"):
+            if is_entry and raw.get("status") in ("measured", "not_measured", "not_provided"):
                 entry["status"] = raw["status"]
             sheet[name] = entry
+    if "landcover" in results:
+        _derive_landcover(sheet, results["landcover"].indicators or {})
     counts = counts_by_kind(findings)
     for kind, labels in KINDS.items():
         diag = KIND_SOURCE.get(kind)
@@ -158,6 +161,40 @@ def indicator_sheet(
     order = {s: i for i, s in enumerate(SECTIONS)}
     items = sorted(sheet.items(), key=lambda kv: order.get(kv[1]["section"], len(order)))  # stable within a section
     return dict(items)
+
+
+def _class_area(ind: Mapping[str, Any], zone: str, period: str, cls: str) -> tuple[float | None, float | None]:
+    """(area, ci95) of a land-cover class in a zone from the landcover diagnostic's ``areas_by_class_*``."""
+    table = ind.get(f"areas_by_class_{zone}_{period}")
+    if not isinstance(table, Mapping) or not isinstance(table.get(cls), Mapping):
+        return None, None
+    e = table[cls]
+    if e.get("area_ha") is not None:  # error-adjusted (Olofsson et al. 2014) when an accuracy sample exists
+        return float(e["area_ha"]), (None if e.get("ci95_ha") is None else float(e["ci95_ha"]))
+    return (None if e.get("mapped_ha") is None else float(e["mapped_ha"])), None
+
+
+def _derive_landcover(sheet: dict[str, dict[str, Any]], ind: Mapping[str, Any]) -> None:
+    """Fill the core land-cover indicators from the class-area tables of the landcover diagnostic."""
+
+    def put(name: str, value: float | None, ci: float | None = None) -> None:
+        if value is None or sheet[name]["status"] == "measured":
+            return
+        sheet[name].update(value=round(value, 2), status="measured", diagnostic="landcover")
+        if ci is not None:
+            sheet[name]["ci95"] = round(ci, 2)
+
+    ins, ins_ci = _class_area(ind, "approved", "after", "built_up")
+    out, out_ci = _class_area(ind, "outside_approved", "after", "built_up")
+    put("built_up_inside_approved_ha", ins, ins_ci)
+    put("built_up_outside_approved_ha", out, out_ci)
+    before = [_class_area(ind, z, "before", "built_up")[0] for z in ("approved", "outside_approved")]
+    if None not in before and ins is not None and out is not None:
+        put("built_up_change_ha", ins + out - sum(before))
+    crop_b = [_class_area(ind, z, "before", "cropland")[0] for z in ("approved", "outside_approved")]
+    crop_a = [_class_area(ind, z, "after", "cropland")[0] for z in ("approved", "outside_approved")]
+    if None not in crop_b and None not in crop_a:
+        put("farmland_loss_ha", max(0.0, sum(crop_b) - sum(crop_a)))
 
 
 def coverage_table(

@@ -158,11 +158,14 @@ def render_report(screening, *, summary: Mapping[str, Any], map_html: str, map_p
     failed = [f"{labels.get(n, {}).get(lang, n)}: {screening.coverage[n].get('detail', '')}" for n, s in status.items() if s == "failed"]
     sections: dict[str, list[dict[str, Any]]] = {}
     for name, e in summary["indicators"].items():
+        if isinstance(e.get("value"), Mapping):  # nested tables (e.g. areas by class) are in summary.json / CSV tables
+            continue
         sec = e.get("section", "other")
         key = f"section_{sec}" if f"section_{sec}" in t else None
         title = t[key] if key else labels.get(sec, {}).get(lang, sec)
         sections.setdefault(title, []).append({
-            "label": e["label"].get(lang) or e["label"].get("en") or name, "value": fmt_number(e.get("value"), lang),
+            "label": e["label"].get(lang) or e["label"].get("en") or name,
+            "value": fmt_number(e.get("value"), lang) + (f" ± {fmt_number(e['ci95'], lang)}" if e.get("ci95") is not None else ""),
             "unit": e.get("unit") or "", "status": t.get(f"st_{e.get('status')}", e.get("status", "")),
             "missing": e.get("value") is None,
         })

@@ -131,3 +131,20 @@ def test_installed_parkscan_screen_subprocess(tmp_path, h):
     bad = subprocess.run([str(exe), "screen", str(tmp_path / "missing.geojson"), "--out", str(tmp_path / "o2")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_screen_on_simulated_files_equals_demo(runner, tmp_path):
+    """`parkscan screen` on the files `parkscan simulate` writes gives what `parkscan demo` gives."""
+    from parkscan.diagnostics.cli.demo import scenario_inputs
+    from parkscan.diagnostics.cli.screen import run_screen
+
+    r = runner.invoke(cli, ["-q", "demo", "--out", str(tmp_path / "demo"), "--preset", "small", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    park, inputs, extra = scenario_inputs(tmp_path / "demo" / "inputs")
+    run_screen(park, tmp_path / "screen", inputs=inputs, datum=extra["datum"], show_progress=False)
+    for n in ("findings.geojson", "site_visits.csv", "ranking.csv"):
+        assert (tmp_path / "demo" / n).read_bytes() == (tmp_path / "screen" / n).read_bytes(), n
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["n_findings"] > 0 and summary["site_visits"]
+    assert all(s in ("ok", "partial") for s in summary["diagnostics"].values()), summary["diagnostics"]
