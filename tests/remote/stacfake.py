@@ -111,3 +111,35 @@ def add_stac_api(server: LoopbackServer, items: list[dict], *, root="/stac", pag
     server.route("POST", root + "/search", search)
     server.route("GET", root + "/search", search)
     return base
+
+
+def make_landsat_scene(folder, server: LoopbackServer, park, *, day: int, st_dn: int, cloud_rows: slice | None = None,
+                       cloud_cover: float = 10.0, size_m: float = 7680.0) -> dict:
+    """One Landsat C2 L2-like scene: ST_B10 (lwir11) and QA_PIXEL COGs at 30 m."""
+    epsg = park.crs.to_epsg()
+    cx, cy = park.lonlat_to_xy(park.footprint.centroid.x, park.footprint.centroid.y)
+    left, top = float(np.floor((cx - size_m / 2) / 30) * 30), float(np.ceil((cy + size_m / 2) / 30) * 30)
+    n = int(size_m / 30)
+    tr = Affine(30, 0, left, 0, -30, top)
+    sid = f"LC09_L2SP_119038_202407{day:02d}_02_T1"
+    st = np.full((n, n), st_dn, "uint16")
+    qa = np.full((n, n), 1 << 6, "uint16")  # bit 6: clear
+    if cloud_rows is not None:
+        qa[cloud_rows, :] = (1 << 3) | (1 << 1)
+    assets = {}
+    for key, data in (("lwir11", st), ("qa_pixel", qa)):
+        p = folder / f"{sid}_{key}.tif"
+        write_cog(p, data, tr, epsg, block=128)
+        a = {"href": server.add_file(f"/data/{p.name}", p), "type": "image/tiff", "roles": ["data"],
+             "proj:shape": [n, n], "proj:transform": list(tr)[:6], "proj:epsg": epsg}
+        if key == "lwir11":
+            a["raster:bands"] = [{"nodata": 0, "data_type": "uint16", "scale": 0.00341802, "offset": 149.0, "unit": "kelvin"}]
+        assets[key] = a
+    x0, y0, x1, y1 = left, top - size_m, left + size_m, top
+    lons, lats = park.xy_to_lonlat(np.array([x0, x1, x1, x0, x0]), np.array([y0, y0, y1, y1, y0]))
+    dt = datetime(2024, 7, day, 2, 40, tzinfo=timezone.utc)
+    return {"type": "Feature", "stac_version": "1.0.0", "id": sid, "collection": "landsat-c2-l2",
+            "geometry": {"type": "Polygon", "coordinates": [[[float(a), float(b)] for a, b in zip(lons, lats)]]},
+            "bbox": [float(min(lons)), float(min(lats)), float(max(lons)), float(max(lats))],
+            "properties": {"datetime": dt.isoformat().replace("+00:00", "Z"), "eo:cloud_cover": cloud_cover,
+                           "proj:epsg": epsg}, "links": [], "assets": assets}

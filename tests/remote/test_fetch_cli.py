@@ -172,3 +172,28 @@ def test_fetch_local_lists_and_checksums(tmp_path, park_file, server):
     if s5p_files():
         nc = [i for i in items if i["kind"] == "local:netcdf"]
         assert len(nc) == 2 and nc[0]["dates"][0] == "2020-03-03"
+
+
+def test_installed_script_local_and_usage_errors(tmp_path, park_file):
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("parkscan") or str(Path(sys.executable).with_name("parkscan"))
+    if not Path(exe).exists():
+        pytest.skip("parkscan script not installed")
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "fires_20240501.csv").write_text("latitude,longitude,acq_date,acq_time,frp\n31.3,120.6,2024-05-01,0530,4.2\n")
+    out = tmp_path / "o"
+    r = subprocess.run([exe, "fetch", str(park_file), "--source", "local", "--path", str(data), "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    (item,) = json.loads((out / "fetch_manifest.json").read_text())["items"]
+    assert item["kind"] == "local:csv" and item["dates"] == ["2024-05-01"]
+    r = subprocess.run([exe, "fetch", str(park_file), "--source", "stac", "--out", str(out)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 1 and "--start and --end" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([exe, "fetch", str(park_file), "--source", "stac", "--start", "2024-13-01", "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
