@@ -15,7 +15,7 @@ from ._assets import inline_block
 from ._html import js_json
 
 __all__ = ["GeoJsonOverlay", "PolylineGroup", "BoxControl", "TitleBox", "Attribution", "SwipeControl", "TimeControl",
-           "OfflineAssets"]
+           "OfflineAssets", "LegendControl"]
 
 
 class GeoJsonOverlay(Layer):
@@ -83,6 +83,24 @@ L.control.psBox({{ this.options_js }}).addTo({{ this._parent.get_name() }});
         super().__init__()
         self._name = "PsBox"
         self.options_js = js_json({"html": html, "position": position, "className": class_name})
+
+
+class LegendControl(MacroElement):
+    """The legend: one section per layer, shown only while its layer is on the map."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+L.control.psLegend([{% for el, html in this.sections %}[{{ el.get_name() if el else "null" }}, {{ html }}]{% if not loop.last %}, {% endif %}{% endfor %}], {{ this.options_js }}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, title_html: str, sections: Sequence[tuple[Any, str]], *, position: str = "bottomright"):
+        super().__init__()
+        self._name = "PsLegend"
+        self.sections = [(el, js_json(html)) for el, html in sections]
+        self.options_js = js_json({"title": title_html, "position": position})
 
 
 class TitleBox(MacroElement):

@@ -28,14 +28,15 @@ from jinja2 import Template
 from parkscan.aoi.atomic import write_text
 
 from . import basemaps as _bm
-from ._build import LegendSection, legend_html, styled_features, track_colormap, track_runs
-from ._elements import (Attribution, BoxControl, GeoJsonOverlay, OfflineAssets, PolylineGroup, SwipeControl,
+from ._build import LegendSection, section_html, styled_features, track_colormap, track_runs
+from ._elements import (Attribution, GeoJsonOverlay, LegendControl, OfflineAssets, PolylineGroup, SwipeControl,
                         TimeControl, TitleBox)
 from ._html import esc, fmt_value
+from ._images import to_data_uri, web_mercator_rows
 from ._style import text
 from .layers import Layer, RasterLayer, TrackLayer, VectorLayer
 
-__all__ = ["render_map", "to_html", "save_html", "layer_bounds"]
+__all__ = ["render_map", "to_html", "save_html", "layer_bounds", "focus_bounds"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,15 @@ def layer_bounds(layers: Iterable[Layer]) -> tuple[float, float, float, float] |
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def focus_bounds(layers: Sequence[Layer]) -> tuple[float, float, float, float] | None:
+    """Extent the map opens on: the park's boundaries when there are any, else all layers.
+
+    Regional rasters (NO2) and long mobile drives would otherwise zoom the map out far from the park.
+    """
+    focus = [lyr for lyr in layers if isinstance(lyr, VectorLayer) and lyr.kind in ("approved", "managed", "subpark")]
+    return layer_bounds(focus) or layer_bounds(layers)
+
+
 def _raster_overlay(lyr: RasterLayer, datum: str, *, show: bool | None = None) -> folium.raster_layers.ImageOverlay:
     (s, w), (n, e) = lyr.bounds
     if datum != "wgs84":
@@ -86,9 +96,10 @@ def _raster_overlay(lyr: RasterLayer, datum: str, *, show: bool | None = None) -
     img = np.asarray(lyr.image)
     if img.dtype != np.uint8:
         img = np.clip(img, 0, 255).astype(np.uint8)
+    url = to_data_uri(web_mercator_rows(img, s, n))
     return folium.raster_layers.ImageOverlay(
-        image=img, bounds=[[s, w], [n, e]], opacity=float(lyr.opacity), name=esc(lyr.name),
-        show=lyr.show if show is None else show, mercator_project=img.shape[0] > 1, pixelated=True,
+        image=url, bounds=[[s, w], [n, e]], opacity=float(lyr.opacity), name=esc(lyr.name),
+        show=lyr.show if show is None else show, pixelated=True,
     )
 
 
@@ -102,7 +113,8 @@ def _track_overlay(lyr: TrackLayer, datum: str, lang: str) -> tuple[PolylineGrou
         r.pop("lo"), r.pop("hi")
     caption = " ".join(x for x in (lyr.pollutant, f"({lyr.unit})" if lyr.unit else "") if x)
     cols = [cmap(x) for x in np.linspace(cmap.vmin, cmap.vmax, 9)]
-    return PolylineGroup(runs, name=esc(lyr.name), show=lyr.show), LegendSection(lyr.name, colorbar=(cols, cmap.vmin, cmap.vmax, caption))
+    group = PolylineGroup(runs, name=esc(lyr.name), show=lyr.show)
+    return group, LegendSection(lyr.name, colorbar=(cols, cmap.vmin, cmap.vmax, caption), element=group)
 
 
 def _tile_layers(fmap: folium.Map, bm: _bm.Basemap) -> None:
@@ -149,7 +161,7 @@ def render_map(
     """
     bm = _bm.basemap(basemap, lang=lang)
     datum = bm.datum
-    bounds = layer_bounds(layers)
+    bounds = focus_bounds(layers)
     if bounds is None:
         center, zoom = [35.0, 105.0], 4
     else:
@@ -175,7 +187,7 @@ def render_map(
     for r in rasters:
         overlays[id(r)] = _raster_overlay(r, datum).add_to(fmap)
         if r.legend:
-            sections.append(LegendSection(r.name, [_entry(k, v) for k, v in r.legend.items()]))
+            sections.append(LegendSection(r.name, [_entry(k, v) for k, v in r.legend.items()], element=overlays[id(r)]))
     for gname, members in groups.items():
         dated = sorted(members, key=lambda r: (r.time is None, r.time or ""))
         if len(dated) < 2:
@@ -211,14 +223,15 @@ def render_map(
     TitleBox(f"{esc(title)}<small>{esc(sub)}</small>").add_to(fmap)
     sections.sort(key=lambda sec: 0 if not sec.title else 1)  # single-line entries (boundaries) first
     if sections:
-        BoxControl(legend_html(sections, lang=lang), position="bottomright").add_to(fmap)
+        LegendControl(esc(text("legend", lang)), [(sec.element, section_html(sec)) for sec in sections]).add_to(fmap)
     attrs = [esc(a) for a in attributions if str(a).strip()]
     Attribution(attrs, prefix="Leaflet | parkscan").add_to(fmap)
     plugins.Fullscreen(position="topleft", title="全屏" if lang == "zh" else "Full screen",
                        title_cancel="退出全屏" if lang == "zh" else "Exit full screen").add_to(fmap)
     plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
                            primary_area_unit="hectares", secondary_area_unit="sqmeters").add_to(fmap)
-    folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
+    n_overlays = len(layers) + sum(1 for t in bm.tiles)
+    folium.LayerControl(position="topright", collapsed=n_overlays > 12).add_to(fmap)
     fmap._parkscan_lang = lang  # noqa: SLF001 — picked up by to_html for the measure tool's language
     return fmap
 
@@ -246,7 +259,7 @@ def _entry(label, color):
 def _add_vector(fmap: folium.Map, v: VectorLayer, datum: str, lang: str, sections: list[LegendSection]) -> None:
     fc, sec = styled_features(v, lang=lang)
     fc = _bm.shift_geojson(fc, datum)
-    GeoJsonOverlay(fc, name=esc(v.name), show=v.show).add_to(fmap)
+    sec.element = GeoJsonOverlay(fc, name=esc(v.name), show=v.show).add_to(fmap)
     if sec.entries or sec.colorbar:
         sections.append(sec)
 

@@ -20,6 +20,38 @@
   });
   L.control.psBox = function (opts) { return new L.Control.PsBox(opts); };
 
+  /* Legend whose sections follow the layer control: a section is hidden while its layer is off. */
+  L.Control.PsLegend = L.Control.extend({
+    options: { position: "bottomright", title: "" },
+    initialize: function (sections, options) {
+      this._sections = sections;
+      L.setOptions(this, options);
+    },
+    onAdd: function (map) {
+      var div = L.DomUtil.create("div", "ps-legend");
+      var head = L.DomUtil.create("h4", "", div);
+      head.innerHTML = this.options.title;
+      this._divs = [];
+      for (var i = 0; i < this._sections.length; i++) {
+        var d = L.DomUtil.create("div", "ps-legend-section", div);
+        d.innerHTML = this._sections[i][1];
+        this._divs.push(d);
+      }
+      stop(div);
+      map.on("layeradd layerremove", this._update, this);
+      this._update();
+      return div;
+    },
+    onRemove: function (map) { map.off("layeradd layerremove", this._update, this); },
+    _update: function () {
+      for (var i = 0; i < this._sections.length; i++) {
+        var l = this._sections[i][0];
+        this._divs[i].style.display = (!l || this._map.hasLayer(l)) ? "" : "none";
+      }
+    }
+  });
+  L.control.psLegend = function (sections, opts) { return new L.Control.PsLegend(sections, opts); };
+
   /* Before/after comparison: the "after" image is clipped to the right of a divider the user drags. */
   L.Control.PsSwipe = L.Control.extend({
     options: { position: "bottomleft", label: "Compare", beforeLabel: "", afterLabel: "" },

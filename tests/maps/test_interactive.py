@@ -43,7 +43,7 @@ def test_all_layers_and_controls_present(layers):
     for name in ("Approved boundary", "Managed boundary", "Sub-parks", "Enterprises", "Findings", "Hotspot segments",
                  "Heat sources", "NO2 track", "Land-cover change", "Before", "After"):
         assert f'"{name}"' in html, name
-    assert "L.control.psBox" in html  # legend
+    assert "L.control.psLegend" in html  # legend
     assert "L.control.psSwipe" in html  # before/after
     assert "L.control.psTime" in html  # LST dates
     assert "L.control.scale" in html and "L.control.fullscreen" in html and "L.Control.Measure" in html
@@ -81,8 +81,8 @@ def test_popups_carry_finding_evidence(layers):
 
 def test_legend_lists_industries_kinds_and_colorbar(layers):
     html = _html(layers)
-    m = re.search(r"L\.control\.psBox\((\{.*?\})\)\.addTo", html)
-    legend = json.loads(m.group(1))["html"]
+    line = next(ln for ln in html.splitlines() if "L.control.psLegend(" in ln)
+    legend = " ".join(json.loads(m) for m in re.findall(r'"(?:[^"\\]|\\.)*"', line))
     for word in ("化工", "涂装", "Unknown", "Built-up outside the approved boundary", "New built-up", "ps-colorbar",
                  "NO2 (µg/m³)", "Approved boundary", "Managed boundary"):
         assert word in legend, word
