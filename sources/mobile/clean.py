@@ -67,10 +67,15 @@ class FlagLog:
             if rows_a.size == 0:
                 return
         n = rows_a.size
+        if times is None:
+            tcol = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+        else:
+            tv = times.reset_index(drop=True) if isinstance(times, pd.Series) else pd.Series(np.asarray(times))
+            tcol = pd.to_datetime(tv, utc=True).astype("datetime64[ns, UTC]")
         part = pd.DataFrame({
             "file": file,
             "row": rows_a,
-            "time": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]") if times is None else pd.Series(np.asarray(times)).astype("datetime64[ns, UTC]").values,
+            "time": tcol,
             "column": column,
             "code": code,
             "value": np.nan if values is None else pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce").to_numpy(float),
@@ -177,7 +182,7 @@ def flag_values(name: str, v: np.ndarray) -> dict[str, np.ndarray]:
     if finite.sum() > 20:
         vmax = v[finite].max()
         at_max = finite & (v == vmax)
-        if at_max.sum() >= 5 and vmax > 0:
+        if at_max.sum() >= 3 and vmax > 0 and vmax > np.median(v[finite]):
             edges = np.flatnonzero(np.diff(np.concatenate([[0], at_max.astype(int), [0]])))
             for a, b in zip(edges[::2], edges[1::2]):
                 if b - a >= 3:

@@ -97,8 +97,8 @@ def _split(line: str, delim: str) -> list[str]:
     return next(csv.reader([line], delimiter=delim)) if '"' in line else line.split(delim)
 
 
-def _n_roles(cells: list[str]) -> int:
-    roles = {match_role(c)[0] for c in cells}
+def _n_roles(cells: list[str], known: frozenset = frozenset()) -> int:
+    roles = {("mapped", c.strip().strip('"')) if c.strip().strip('"') in known else match_role(c)[0] for c in cells}
     roles.discard(None)
     return len(roles)
 
@@ -111,7 +111,7 @@ def _looks_numeric(cell: str) -> bool:
         return False
 
 
-def _find_header(lines: list[str], delimiter: str | None, header_row: int | None) -> tuple[int, str]:
+def _find_header(lines: list[str], delimiter: str | None, header_row: int | None, known: frozenset = frozenset()) -> tuple[int, str]:
     """Index of the header line and the delimiter."""
     delims = (delimiter,) if delimiter else _DELIMS + (" ",)
     if header_row is not None:
@@ -128,7 +128,7 @@ def _find_header(lines: list[str], delimiter: str | None, header_row: int | None
             cells = _split(line, d)
             if len(cells) < 2:
                 continue
-            n = _n_roles(cells)
+            n = _n_roles(cells, known)
             if n >= 2 and sum(_looks_numeric(c) for c in cells) <= len(cells) // 3:
                 # the following lines should split into as many cells
                 follow = [len(_split(x, d)) for x in lines[i + 1 : i + 6] if x.strip()]
@@ -158,7 +158,7 @@ def _read_text(path: Path, data: bytes, opts: dict[str, Any]) -> RawTable:
     if not lines or not any(x.strip() for x in lines):
         raise SourceIOError(f"{path}: the file is empty; expected a header line and data rows")
     hr = opts.get("header_row")
-    h, delim = _find_header(lines, opts.get("delimiter"), None if hr is None else int(hr))
+    h, delim = _find_header(lines, opts.get("delimiter"), None if hr is None else int(hr), frozenset(opts.get("_known", ())))
     if h < 0:
         raise SourceError(
             f"{path}: no header line with recognisable columns (time, 经度/longitude, 纬度/latitude, pollutants) "
@@ -219,7 +219,7 @@ def _read_xlsx(path: Path, opts: dict[str, Any]) -> RawTable:
     for name, raw in sheets.items():
         lines = [",".join("" if pd.isna(v) else str(v).replace(",", " ") for v in row) for row in raw.itertuples(index=False)]
         hr = opts.get("header_row")
-        h, _ = _find_header(lines, ",", None if hr is None else int(hr))
+        h, _ = _find_header(lines, ",", None if hr is None else int(hr), frozenset(opts.get("_known", ())))
         if h < 0:
             continue
         headers = [("" if pd.isna(v) else str(v)).strip() for v in raw.iloc[h]]
@@ -280,6 +280,7 @@ def read_raw(path: str | Path, *, mapping: Mapping_ | None = None) -> RawTable:
     """
     p = Path(path)
     opts = dict((mapping.options if mapping else {}) or {})
+    opts["_known"] = tuple(mapping.columns) if mapping else ()
     try:
         data = p.read_bytes()
     except FileNotFoundError as err:
