@@ -139,7 +139,9 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
     enh = park_enhancement(ov, masks, seed=ctx.seed)
     src_ids = tuple(i.id for i in res.inputs if i.kind == product.lower())
     flux = None
-    if wind is not None and np.isfinite(enh.ring_mean):
+    if ov.has_wind:  # per-pixel winds at overpass time from the files beat one mean wind
+        wind, wind_src = None, "S5P INPUT_DATA eastward/northward_wind (per pixel, per day)"
+    if (wind is not None or ov.has_wind) and np.isfinite(enh.ring_mean):
         flux = flux_divergence(ov, park, wind=wind, background=enh.ring_mean, seed=ctx.seed)
     d_u, se_u = enh.delta * UMOL, enh.se * UMOL
     if not np.isfinite(enh.delta):
@@ -420,7 +422,8 @@ def run(park, ctx, *, no2=None, so2=None, thermal=None, fires=None, wind=None, r
                 years |= _column_part(park, ctx, products[prod], prod, wind, wind_src, plants, res, errors)
         if any(i.kind in ("no2", "so2") for i in res.inputs):
             parts_ok.append("no2")
-            if wind is None:
+            if wind is None and not any(e.get("wind_source") for f in res.findings for e in [f.evidence]) \
+                    and not any(k.endswith("_emission") for k in res.indicators):
                 res.limitations.append({"en": "No wind given: no flux-divergence emission estimate.", "zh": "未提供风场：未做通量散度排放估算。"})
         elif len(errors) > n_err and not (thermal or fires):
             raise SourceIOError(errors[-1])

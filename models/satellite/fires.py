@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["HeatSourceParams", "cluster_detections", "observed_span"]
+__all__ = ["HeatSourceParams", "cluster_detections", "observed_span", "split_cluster"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,10 @@ class HeatSourceParams:
     """A persistent source is compact: 90th-percentile distance to its centre below this."""
     ring_m: float = 3000.0
     """Detections within the park footprint buffered by this are used."""
+    split: bool = True
+    """Split a DBSCAN cluster holding several nearby sources with a Gaussian mixture (BIC), see :func:`split_cluster`."""
+    scatter_m: float | None = None
+    """Expected geolocation scatter of one source (default 180 m VIIRS / 450 m MODIS)."""
 
 
 def observed_span(df: pd.DataFrame, period: tuple[str, str] | None = None) -> tuple[pd.Timestamp, pd.Timestamp, int]:
@@ -54,6 +58,38 @@ def observed_span(df: pd.DataFrame, period: tuple[str, str] | None = None) -> tu
             return pd.NaT, pd.NaT, 0
         a, b = d.min(), d.max()
     return a, b, int((b - a).days) + 1
+
+
+def split_cluster(xy: np.ndarray, *, scatter_m: float, max_k: int = 4, min_size: int = 4, seed: int = 0) -> np.ndarray:
+    """Sub-labels of one cluster: a spherical Gaussian mixture with k = 1..max_k chosen by BIC.
+
+    DBSCAN chains nearby stacks (a few hundred metres apart, each scattered by the sensor's geolocation
+    error) into one cluster. A split is kept only when BIC prefers it by more than 6, every component holds at least
+    ``min_size`` detections, and the component means are more than ``1.5 × scatter_m`` apart.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    n = len(xy)
+    if n < 2 * min_size:
+        return np.zeros(n, int)
+    spread = float(np.sqrt(np.mean(np.sum((xy - xy.mean(0)) ** 2, axis=1)) / 2))
+    if spread < 1.1 * scatter_m:
+        return np.zeros(n, int)
+    best, best_bic = np.zeros(n, int), np.inf
+    for k in range(1, min(max_k, n // min_size) + 1):
+        gm = GaussianMixture(k, covariance_type="spherical", random_state=seed, n_init=2,
+                             reg_covar=(0.25 * scatter_m) ** 2).fit(xy)
+        bic = gm.bic(xy)
+        lab = gm.predict(xy)
+        sizes = np.bincount(lab, minlength=k)
+        if k > 1:
+            d = np.hypot(*(gm.means_[:, None, :] - gm.means_[None, :, :]).transpose(2, 0, 1))
+            sep = d[np.triu_indices(k, 1)].min()
+            if sizes.min() < min_size or sep < 1.5 * scatter_m:
+                continue
+        if bic < best_bic - (6.0 if k > 1 else 0.0):  # ΔBIC > 6: "strong" evidence (Kass & Raftery 1995)
+            best, best_bic = lab, bic
+    return best
 
 
 def cluster_detections(
@@ -111,7 +147,17 @@ def cluster_detections(
     if v.empty:
         v["cluster"] = pd.Series(dtype=int)
         return pd.DataFrame(columns=cols), v
-    labels = DBSCAN(eps=eps, min_samples=p.min_samples).fit_predict(v[["x", "y"]].to_numpy())
+    xy = v[["x", "y"]].to_numpy()
+    labels = DBSCAN(eps=eps, min_samples=p.min_samples).fit_predict(xy)
+    if p.split:
+        scatter = p.scatter_m or (450.0 if sensor == "MODIS" else 180.0)
+        nxt = labels.max() + 1
+        for cid in np.unique(labels[labels >= 0]):
+            idx = np.flatnonzero(labels == cid)
+            sub = split_cluster(xy[idx], scatter_m=scatter)
+            for k in np.unique(sub)[1:]:
+                labels[idx[sub == k]] = nxt
+                nxt += 1
     v["cluster"] = labels
     rows = []
     # lone detections form clusters of one (transient by construction)

@@ -84,36 +84,55 @@ class FluxEstimate:
         return self.emission_kg_s * 365.25 * 86400 / 1e6
 
 
-def _divergence_emission(V: np.ndarray, bg: float, res: float, u: float, v: float, m: np.ndarray, tau: float) -> float:
+def _fields(ov: Any, wind: Mapping[str, Any] | None, idx: np.ndarray | None = None):
+    """Column and flux fields (V, Fx, Fy) of the period (or of a bootstrap sample of days)."""
+    V = ov.day_mean(idx)
+    if wind is not None:
+        u, v = wind_vector(wind)
+        return V, V * u, V * v
+    if not ov.has_wind:
+        raise ModelError("flux divergence needs a wind: give wind={'from_deg', 'speed_ms'} or S5P files with INPUT_DATA winds")
+    return V, ov.day_mean(idx, what="fx"), ov.day_mean(idx, what="fy")
+
+
+def _mean_wind(ov: Any, wind: Mapping[str, Any] | None) -> tuple[float, float]:
+    if wind is not None:
+        return wind_vector(wind)
+    w = ov.day_den.reshape(len(ov.days), -1).sum(1)
+    u, v = (np.average(ov.day_wind, axis=0, weights=w) if w.sum() > 0 else ov.day_wind.mean(0))
+    return float(u), float(v)
+
+
+def _density(V, Fx, Fy, bg: float, res: float, tau: float, ubar: float, vbar: float) -> np.ndarray:
+    """Emission density ∇·F + (V − V_bg)/τ (mol m-2 s-1); gaps filled with the advected background."""
     Vf = np.where(np.isfinite(V), V, bg)
-    dVdy_rows, dVdx = np.gradient(Vf, res)
-    dVdy = -dVdy_rows  # rows go south
-    div = u * dVdx + v * dVdy
-    sink = (Vf - bg) / tau
-    return float(np.nansum((div + sink)[m]) * res * res)  # mol/s
+    Fxf = np.where(np.isfinite(Fx), Fx, bg * ubar)
+    Fyf = np.where(np.isfinite(Fy), Fy, bg * vbar)
+    div = np.gradient(Fxf, res, axis=1) - np.gradient(Fyf, res, axis=0)  # rows run south
+    return div + (Vf - bg) / tau
 
 
-def divergence_map(ov: Any, *, wind: Mapping[str, Any], background: float, lifetime_h: float | None = None) -> np.ndarray:
-    """(H, W) emission density ``u·∇V + (V − V_bg)/τ`` (mol m-2 s-1); its maximum marks the source, not the plume.
+def divergence_map(ov: Any, *, wind: Mapping[str, Any] | None, background: float, lifetime_h: float | None = None) -> np.ndarray:
+    """(H, W) emission density ``∇·(V u) + (V − V_bg)/τ`` (mol m-2 s-1); its maximum marks the source, not the plume.
+
+    ``wind=None`` uses the per-pixel winds the S5P files carried (oversampled flux fields).
 
     Examples
     --------
     >>> E = divergence_map(ov, wind={"from_deg": 270, "speed_ms": 4}, background=enh.ring_mean)  # doctest: +SKIP
     """
     prod = ov.product if ov.product in _LIFETIME_S else "NO2"
-    u, v = wind_vector(wind)
     tau = (lifetime_h * 3600.0) if lifetime_h else _LIFETIME_S[prod]
-    Vf = np.where(np.isfinite(ov.mean), ov.mean, background)
-    dy_rows, dx = np.gradient(Vf, ov.grid.res)
-    out = u * dx - v * dy_rows + (Vf - background) / tau
-    return np.where(np.isfinite(ov.mean), out, np.nan)
+    V, Fx, Fy = _fields(ov, wind)
+    ub, vb = _mean_wind(ov, wind)
+    return np.where(np.isfinite(ov.mean), _density(V, Fx, Fy, background, ov.grid.res, tau, ub, vb), np.nan)
 
 
 def flux_divergence(
     ov: Any,
     park: Any,
     *,
-    wind: Mapping[str, Any],
+    wind: Mapping[str, Any] | None,
     background: float,
     buffer_m: float = 8000.0,
     lifetime_h: float | None = None,
@@ -128,8 +147,10 @@ def flux_divergence(
         From :func:`parkscan.models.satellite.no2.oversample`.
     park : Park
         The park (integration area = footprint buffered by ``buffer_m``).
-    wind : dict
-        ``{"from_deg": ..., "speed_ms": ...}`` — mean wind in the boundary layer at overpass time.
+    wind : dict or None
+        ``{"from_deg": ..., "speed_ms": ...}`` — one mean wind for every day; None uses the per-pixel
+        winds of the S5P files (``INPUT_DATA/eastward_wind``, ``northward_wind``): the fluxes Ω·u are
+        oversampled like the columns, so every day has its own wind (Beirle et al. 2019).
     background : float
         Background column (mol m-2), e.g. the ring mean.
     lifetime_h : float, optional
@@ -144,7 +165,6 @@ def flux_divergence(
     import shapely
 
     prod = ov.product if ov.product in DETECTION_LIMITS else "NO2"
-    u, v = wind_vector(wind)
     tau = (lifetime_h * 3600.0) if lifetime_h else _LIFETIME_S[prod]
     grid = ov.grid
     x, y = grid.coords()
@@ -152,14 +172,19 @@ def flux_divergence(
     area = park.to_local(park.footprint).buffer(buffer_m)
     m = shapely.contains_xy(area, xx, yy)
     scale = _MOLAR[prod] * (_NOX_RATIO if prod == "NO2" else 1.0)
-    e = _divergence_emission(ov.mean, background, grid.res, u, v, m, tau) * scale
+    ub, vb = _mean_wind(ov, wind)
+
+    def emission(idx=None) -> float:
+        V, Fx, Fy = _fields(ov, wind, idx)
+        return float(np.nansum(_density(V, Fx, Fy, background, grid.res, tau, ub, vb)[m]) * grid.res**2) * scale
+
+    e = emission()
     days = np.flatnonzero(ov.day_den.reshape(len(ov.days), -1).sum(1) > 0)
     boot = []
     if len(days) >= 3:
         rng = np.random.default_rng(seed)
         for _ in range(n_boot):
-            idx = rng.choice(days, size=len(days), replace=True)
-            boot.append(_divergence_emission(ov.day_mean(idx), background, grid.res, u, v, m, tau) * scale)
+            boot.append(emission(rng.choice(days, size=len(days), replace=True)))
     se_b = float(np.std(boot, ddof=1)) if len(boot) > 2 else abs(e)
     se = float(math.hypot(se_b, _SYSTEMATIC * abs(e)))
     lo, hi = DETECTION_LIMITS[prod]
@@ -171,4 +196,4 @@ def flux_divergence(
         status = "detected"
     log.info("flux divergence %s: %.3f ± %.3f kg/s (%s)", prod, e, se, status)
     return FluxEstimate(product=prod, emission_kg_s=e, se_kg_s=se, detection_limit_kg_s=(lo, hi), status=status,
-                        wind=(u, v), lifetime_h=tau / 3600.0, integration_km2=float(m.sum() * grid.res**2 / 1e6))
+                        wind=(ub, vb), lifetime_h=tau / 3600.0, integration_km2=float(m.sum() * grid.res**2 / 1e6))

@@ -49,17 +49,34 @@ class Oversampled:
     """Per mask name: per-pixel ``w`` (total weight on the mask), ``sigma``, ``day`` index."""
     n_pixels: int = 0
     """Pixels used."""
+    day_num_fx: np.ndarray | None = None
+    """(D, H, W) per-day Σ w Ω u (eastward flux numerator) when the pixels carry winds, else None."""
+    day_num_fy: np.ndarray | None = None
+    """(D, H, W) per-day Σ w Ω v (northward flux numerator) when the pixels carry winds, else None."""
+    day_wind: np.ndarray | None = None
+    """(D, 2) weighted mean (u, v) per day over the grid when the pixels carry winds."""
 
-    def day_mean(self, idx: np.ndarray | None = None) -> np.ndarray:
-        """Oversampled mean over a subset (with repeats) of days."""
+    def day_mean(self, idx: np.ndarray | None = None, *, what: str = "column") -> np.ndarray:
+        """Oversampled mean over a subset (with repeats) of days.
+
+        ``what`` is ``column`` (Ω), ``fx`` (Ω u) or ``fy`` (Ω v).
+        """
+        arr = {"column": self.day_num, "fx": self.day_num_fx, "fy": self.day_num_fy}[what]
+        if arr is None:
+            raise ValueError(f"no {what} field: the pixels carried no wind")
         if idx is None:
-            num, den = self.day_num.sum(0), self.day_den.sum(0)
+            num, den = arr.sum(0), self.day_den.sum(0)
         else:
             counts = np.bincount(idx, minlength=len(self.days)).astype(float)
-            num = np.tensordot(counts, self.day_num, axes=1)
+            num = np.tensordot(counts, arr, axes=1)
             den = np.tensordot(counts, self.day_den, axes=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / den, np.nan)
+
+    @property
+    def has_wind(self) -> bool:
+        """Whether the pixels carried winds (flux fields were accumulated)."""
+        return self.day_num_fx is not None
 
 
 def cell_masks(park: Any, grid: Any, *, ring_m: float) -> dict[str, np.ndarray]:
@@ -190,6 +207,9 @@ def oversample(
     D = len(order)
     num = np.zeros((max(D, 1), H, W))
     den = np.zeros((max(D, 1), H, W))
+    windy = bool(parts) and all("u" in ds and "v" in ds for ds in parts)
+    fx = np.zeros_like(num) if windy else None
+    fy = np.zeros_like(num) if windy else None
     cnt = np.zeros((H, W))
     mstats: dict[str, dict[str, list]] = {k: {"w": [], "sigma": [], "day": []} for k in (masks or {})}
     n_used = 0
@@ -224,6 +244,11 @@ def oversample(
             np.add.at(num, (dd, r, c), ww * vv)
             np.add.at(den, (dd, r, c), ww)
             np.add.at(cnt, (r, c), 1.0)
+            if windy:
+                uu = np.nan_to_num(ds["u"].values.astype(float)[sl][p_idx])
+                vv_ = np.nan_to_num(ds["v"].values.astype(float)[sl][p_idx])
+                np.add.at(fx, (dd, r, c), ww * vv * uu)
+                np.add.at(fy, (dd, r, c), ww * vv * vv_)
             n_used += int(len(np.unique(p_idx)))
             for name, m in (masks or {}).items():
                 on = m[r, c]
@@ -237,8 +262,20 @@ def oversample(
     ms = {k: {kk: (np.concatenate(vv) if vv else np.zeros(0)) for kk, vv in v.items()} for k, v in mstats.items()}
     product = str(parts[0].attrs.get("product", "NO2")) if parts else "NO2"
     log.info("oversampled %d pixels from %d days onto %dx%d cells", n_used, D, H, W)
+    day_wind = None
+    if windy:
+        su = np.zeros((D, 2))
+        sw = np.zeros(D)
+        for ds, dix in zip(parts, pix_day):
+            dix = remap[dix]
+            w = 1.0 / ds["precision"].values.astype(float) ** 2
+            np.add.at(su[:, 0], dix, w * np.nan_to_num(ds["u"].values.astype(float)))
+            np.add.at(su[:, 1], dix, w * np.nan_to_num(ds["v"].values.astype(float)))
+            np.add.at(sw, dix, w)
+        day_wind = su / np.where(sw > 0, sw, np.inf)[:, None]
     return Oversampled(grid=grid, mean=mean, weight=tot_den, count=cnt, days=tuple(order), day_num=num[:D], day_den=den[:D],
-                       product=product, mask_stats=ms, n_pixels=n_used)
+                       product=product, mask_stats=ms, n_pixels=n_used, day_num_fx=fx[:D] if windy else None,
+                       day_num_fy=fy[:D] if windy else None, day_wind=day_wind)
 
 
 @dataclass(frozen=True)

@@ -326,7 +326,8 @@ def read_s5p(
     xarray.Dataset
         Dimensions ``pixel`` and ``corner`` (4): ``value`` and ``precision`` (mol m-2), ``qa_value``,
         ``lon``/``lat`` (centres), ``lon_bounds``/``lat_bounds`` (pixel, corner), ``time`` (UTC),
-        ``scanline``, ``ground_pixel``. Attributes: product, file, orbit, date, n_total, n_rejected_qa.
+        ``scanline``, ``ground_pixel``, and ``u``/``v`` (m/s) when the file has
+        ``SUPPORT_DATA/INPUT_DATA/eastward_wind``/``northward_wind`` (processor 2.x). Attributes: product, file, orbit, date, n_total, n_rejected_qa.
         Zero pixels is a valid answer (orbit misses the park, all flagged).
 
     Raises
@@ -394,6 +395,16 @@ def read_s5p(
                     raise SourceIOError(f"{path.name}: no {geo_path}/{var} — pixel corners are needed; download the full L2 product")
             lab = take(geo["latitude_bounds"]).astype(float)
             lob = take(geo["longitude_bounds"]).astype(float)
+        wind_uv = None
+        try:
+            inp = _open_group(path, "PRODUCT/SUPPORT_DATA/INPUT_DATA")
+        except SourceIOError:
+            inp = None
+        if inp is not None:
+            with inp:
+                if ("eastward_wind" in inp.variables and "northward_wind" in inp.variables
+                        and len([d for d in inp["eastward_wind"].dims if d != "time"]) == 2):
+                    wind_uv = (take(inp["eastward_wind"]).astype(float), take(inp["northward_wind"]).astype(float))
         times = _pixel_times(prod, rs, la.shape[0], la.shape[1], meta.time_coverage_start)
         scan = np.repeat(np.arange(rs.start, rs.stop)[:, None], la.shape[1], axis=1)
         gp = np.repeat(np.arange(cs.start, cs.stop)[None, :], la.shape[0], axis=0)
@@ -419,6 +430,9 @@ def read_s5p(
             "ground_pixel": ("pixel", gp[keep]),
         }
     )
+    if wind_uv is not None:
+        ds["u"] = ("pixel", wind_uv[0][keep], {"units": "m s-1", "long_name": "eastward wind (INPUT_DATA)"})
+        ds["v"] = ("pixel", wind_uv[1][keep], {"units": "m s-1", "long_name": "northward wind (INPUT_DATA)"})
     ds.attrs.update(_attrs(prod_name, path, meta, nrow_all))
     ds.attrs.update(n_in_area=n_box, n_rejected_qa=int((in_box & finite & ~good_qa).sum()), n_kept=int(keep.sum()), qa_min=qa_min)
     log.info("%s: %d pixels over the area, %d kept (qa > %.2f)", path.name, n_box, int(keep.sum()), qa_min)
