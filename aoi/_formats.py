@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -19,7 +20,7 @@ import shapely
 import shapely.errors
 from shapely.geometry import LinearRing, LineString, Point, Polygon
 
-from .errors import AOIError
+from .errors import AOIError, GeometryRepairedWarning
 
 __all__ = ["read_features", "BOUNDARY_FORMATS"]
 
@@ -130,13 +131,21 @@ def _short(err: Exception) -> str:
 
 def _read_layer(src: str, name: str, guess_encoding: bool):
     """One layer; a shapefile without .cpg is tried as UTF-8, then GB18030 (GBK), as Chinese GIS writes it."""
-    if not guess_encoding:
-        return pyogrio.read_dataframe(src, layer=name)
+    kw: dict = {}
+    if guess_encoding:
+        try:
+            pyogrio.read_info(src, layer=name, encoding="utf-8")
+            pyogrio.read_dataframe(src, layer=name, encoding="utf-8", read_geometry=False)
+            kw["encoding"] = "utf-8"
+        except UnicodeDecodeError:
+            log.info("%s: attributes are not UTF-8 and there is no .cpg; reading them as GB18030/GBK", src)
+            kw["encoding"] = "gb18030"
     try:
-        return pyogrio.read_dataframe(src, layer=name, encoding="utf-8")
-    except UnicodeDecodeError:
-        log.info("%s: attributes are not UTF-8 and there is no .cpg; reading them as GB18030/GBK", src)
-        return pyogrio.read_dataframe(src, layer=name, encoding="gb18030")
+        return pyogrio.read_dataframe(src, layer=name, **kw)
+    except shapely.errors.GEOSException as err:  # e.g. a ring of 2 points: not even WKB-parseable
+        warnings.warn(f"{src}: layer {name!r} has malformed geometries ({_short(err)}); repaired with "
+                      "make_valid, check the result", GeometryRepairedWarning, stacklevel=4)
+        return pyogrio.read_dataframe(src, layer=name, on_invalid="fix", **kw)
 
 
 def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None) -> gpd.GeoDataFrame:

@@ -6,6 +6,7 @@ import io
 import logging
 import re
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -37,7 +38,12 @@ def decode_text(raw: bytes, path: Path | str) -> tuple[str, str]:
 
 def norm_header(name: object) -> str:
     """Lower-case a header and drop spaces, brackets, units and punctuation: ``'经度 (°)'`` → ``'经度'``."""
-    s = str(name).strip().lower().replace("\ufeff", "")
+    return _norm(str(name))
+
+
+@lru_cache(maxsize=4096)
+def _norm(name: str) -> str:
+    s = name.strip().lower().replace("\ufeff", "")
     s = re.sub(r"[（(\[【].*?[）)\]】]", "", s)  # units in brackets
     return re.sub(r"[\s_\-./:：]", "", s)
 

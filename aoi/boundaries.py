@@ -169,12 +169,15 @@ def _plain(v: Any) -> Any:
 def _common_attributes(gdf: pd.DataFrame) -> dict[str, Any]:
     """Attributes with one value over all features of a park (geometry and helper columns left out)."""
     out: dict[str, Any] = {}
-    for c in gdf.columns:
-        if str(c).startswith("_") or c == gdf.geometry.name:
+    geom = gdf.geometry.name
+    cols = [c for c in gdf.columns if not str(c).startswith("_") and c != geom]
+    for c, values in zip(cols, zip(*gdf[cols].itertuples(index=False, name=None))) if cols else ():
+        try:
+            vals = {_plain(v) for v in values if not _blank(v) and not (v is pd.NA or v is pd.NaT)}
+        except TypeError:  # unhashable values (lists): not a simple attribute
             continue
-        vals = gdf[c].dropna().unique()
         if len(vals) == 1:
-            out[str(c)] = _plain(vals[0])
+            out[str(c)] = vals.pop()
     return out
 
 
