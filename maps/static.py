@@ -35,7 +35,7 @@ from parkscan.aoi.park import utm_crs
 
 from ._build import feature_color_map, is_number, track_colormap
 from ._style import KIND_COLORS, category_colors, kind_label, layer_style, text
-from .interactive import layer_bounds
+from .interactive import focus_bounds
 from .layers import Layer, RasterLayer, TrackLayer, VectorLayer
 
 __all__ = ["render_static", "cjk_font", "MissingFontWarning"]
@@ -203,7 +203,8 @@ def render_static(
     fmt = (fmt or path.suffix.lstrip(".") or "png").lower()
     if fmt not in ("png", "pdf"):
         raise ParkscanError(f"static map format {fmt!r} is not supported; use png or pdf (or html for the interactive map)")
-    bounds = layer_bounds(layers)
+    layers = [lyr for lyr in layers if getattr(lyr, "show", True) or getattr(lyr, "group", None) == "before_after"]
+    bounds = focus_bounds(layers)
     if bounds is None:
         raise ParkscanError("nothing to draw: the layers hold no coordinates")
     clon, clat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
@@ -239,7 +240,7 @@ def render_static(
         order = {"approved": 5, "managed": 4, "subpark": 6, "segments": 8, "enterprises": 9, "findings": 10, "heat_sources": 11}
         for v in sorted(vectors, key=lambda v: order.get(v.kind, 7)):
             handles += _draw_vector(ax, v, loc, lang, zorder=order.get(v.kind, 7))
-        for t in [lyr for lyr in layers if isinstance(lyr, TrackLayer)]:
+        for k, t in enumerate([lyr for lyr in layers if isinstance(lyr, TrackLayer)][:3]):
             x, y = to_local.transform(np.asarray(t.lon, float), np.asarray(t.lat, float))
             cmap = track_colormap(t)
             pts = np.column_stack([x, y])
@@ -254,13 +255,13 @@ def render_static(
             lc = LineCollection(segs[ok], array=sv[ok], cmap=mpl_cmap, norm=mcolors.Normalize(cmap.vmin, cmap.vmax),
                                 linewidths=2.2, zorder=7)
             ax.add_collection(lc)
-            cax = ax.inset_axes([0.62, 0.06, 0.34, 0.022])
+            cax = ax.inset_axes([0.62, 0.06 + 0.1 * k, 0.34, 0.022])
             cb = fig.colorbar(lc, cax=cax, orientation="horizontal")
             cb.set_label(" ".join(s for s in (t.pollutant or t.name, f"({t.unit})" if t.unit else "") if s), fontsize=8)
             cb.ax.tick_params(labelsize=7)
         w, s, e, n = bounds
         xs, ys = to_local.transform([w, e, w, e], [s, s, n, n])
-        pad = 0.06 * max(max(xs) - min(xs), max(ys) - min(ys), 200.0)
+        pad = 0.12 * max(max(xs) - min(xs), max(ys) - min(ys), 200.0)
         ax.set_xlim(min(xs) - pad, max(xs) + pad)
         ax.set_ylim(min(ys) - pad, max(ys) + pad)
         ax.set_xticks([])
@@ -285,7 +286,7 @@ def render_static(
 def _static_rasters(layers: Sequence[Layer]) -> list[RasterLayer]:
     """Rasters drawn on paper: visible thematic ones, and only the latest image of a before/after pair."""
     rasters = [lyr for lyr in layers if isinstance(lyr, RasterLayer)]
-    ba = sorted((r for r in rasters if r.group == "before_after"), key=lambda r: r.time or "")
+    ba = sorted((r for r in rasters if r.group == "before_after" and r.show), key=lambda r: r.time or "")
     out = [r for r in rasters if r.group != "before_after" and r.show]
     if ba:
         out.insert(0, ba[-1])

@@ -124,7 +124,14 @@
       stop(div);
       this._input = input; this._out = out;
       L.DomEvent.on(input, "input change", this._update, this);
-      this._update();
+      var on = -1;
+      for (var k = 0; k < this._layers.length; k++) { if (map.hasLayer(this._layers[k])) { on = k; } }
+      if (on >= 0) {  // show the latest visible date; if none is visible, wait until the slider is used
+        input.value = String(on);
+        this._update();
+      } else {
+        out.textContent = this.options.labels[this._layers.length - 1] || "";
+      }
       return div;
     },
     _update: function () {
