@@ -14,6 +14,7 @@ provider          variables                                      netrc machine
 ``dhus``          ``DHUS_USER``, ``DHUS_PASSWORD``               host of the hub URL
 ``firms``         ``FIRMS_MAP_KEY``                              firms.modaps.eosdis.nasa.gov (password)
 ``planetary-computer``  ``PC_SDK_SUBSCRIPTION_KEY`` (optional)   —
+``cdse-s3``       ``CDSE_S3_ACCESS_KEY``, ``CDSE_S3_SECRET_KEY``      eodata.dataspace.copernicus.eu
 ================  =============================================  ==========================
 """
 from __future__ import annotations
@@ -48,6 +49,7 @@ PROVIDERS: dict[str, tuple[str | None, str, str | None]] = {
     "dhus": ("DHUS_USER", "DHUS_PASSWORD", None),
     "firms": (None, "FIRMS_MAP_KEY", "firms.modaps.eosdis.nasa.gov"),
     "planetary-computer": (None, "PC_SDK_SUBSCRIPTION_KEY", None),
+    "cdse-s3": ("CDSE_S3_ACCESS_KEY", "CDSE_S3_SECRET_KEY", "eodata.dataspace.copernicus.eu"),
 }
 
 #: query parameters whose values are secrets (lower case)
@@ -133,7 +135,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-for _name in ("parkscan.sources.remote", "sentinelsat", "urllib3.connectionpool", "pystac_client"):
+#: loggers whose records are redacted (logger filters are not inherited by child loggers: each is named)
+REDACTED_LOGGERS = (
+    "parkscan.sources.remote", *(f"parkscan.sources.remote.{m}" for m in (
+        "http", "download", "stac", "stac_load", "cdse", "dhus", "firms_api", "local", "fetch", "cache", "credentials")),
+    "parkscan.fetch", "sentinelsat", "sentinelsat.SentinelAPI", "urllib3.connectionpool", "pystac_client",
+    "pystac_client.stac_api_io", "rasterio", "rasterio._env", "odc.stac",
+)
+for _name in REDACTED_LOGGERS:
     logging.getLogger(_name).addFilter(RedactingFilter())
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from parkscan.aoi.atomic import atomic_path, write_text
 from parkscan.aoi.errors import SourceError
@@ -160,16 +160,19 @@ def _fetch_stac(park, out: Path, *, catalog: str, collection: str, start, end, m
             progress("reading Sentinel-2 window", 0, 1)
         ds = load_imagery(cat, park, start=start, end=end, max_cloud=max_cloud, resolution=resolution or 10,
                           composite=composite, bands=bands)
-        name = f"s2_{composite or 'all'}_{start}_{end}.tif".replace("-", "")
         variables = list(bands or S2_BANDS)
-        path = out / name
-        _write_raster(ds, path, variables)
-        items.append(FetchItem(id=name, kind="s2-window", url=redact_url(cat.url), path=_rel(path, out),
-                               bytes=path.stat().st_size, sha256=file_sha256(path), dates=tuple(ds.attrs["dates"]),
-                               extra={"items": ds.attrs["items"], "collection": ds.attrs["collection"],
-                                      "resolution_m": resolution or 10, "bands": variables,
-                                      "clear_fraction": ds.attrs.get("clear_fraction"),
-                                      "attribution": ds.attrs.get("attribution")}))
+        steps = [(f"s2_{composite}_{start}_{end}.tif".replace("-", ""), ds)] if composite not in (None, "none", "all") else [
+            (f"s2_{str(t)[:10]}.tif".replace("-", ""), ds.isel(time=[i]).assign_attrs(dates=[ds.attrs["dates"][i]]))
+            for i, t in enumerate(ds.time.values)]
+        for name, sub in steps:
+            path = out / name
+            _write_raster(sub, path, variables)
+            items.append(FetchItem(id=name, kind="s2-window", url=redact_url(cat.url), path=_rel(path, out),
+                                   bytes=path.stat().st_size, sha256=file_sha256(path), dates=tuple(sub.attrs["dates"]),
+                                   extra={"items": ds.attrs["items"], "collection": ds.attrs["collection"],
+                                          "resolution_m": resolution or 10, "bands": variables,
+                                          "composite": composite, "clear_fraction": ds.attrs.get("clear_fraction"),
+                                          "attribution": ds.attrs.get("attribution")}))
     elif prod.name == "landsat-c2-l2":
         if progress:
             progress("reading Landsat ST_B10 window", 0, 1)

@@ -22,7 +22,7 @@ from parkscan.aoi.options import OPTIONS
 
 from .stac import StacCatalog, open_catalog, search_items
 
-__all__ = ["S2_BANDS", "load_imagery", "load_thermal", "load_items", "gdal_http_options", "park_geobox"]
+__all__ = ["S2_BANDS", "load_imagery", "load_thermal", "load_items", "gdal_http_options", "park_geobox", "cdse_s3_options"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,22 @@ def gdal_http_options() -> dict[str, Any]:
         "VSI_CACHE": "TRUE",
         "CPL_VSIL_CURL_CHUNK_SIZE": "16384",
     }
+
+
+def cdse_s3_options() -> dict[str, Any]:
+    """GDAL options to read CDSE STAC assets (``s3://eodata/...``) with CDSE S3 keys.
+
+    Keys come from ``CDSE_S3_ACCESS_KEY``/``CDSE_S3_SECRET_KEY`` or the netrc machine
+    ``eodata.dataspace.copernicus.eu`` (generated in the CDSE dashboard); {} when none are set.
+    """
+    from .credentials import get_credentials, register_secret
+
+    cred = get_credentials("cdse-s3", required=False)
+    if cred is None:
+        return {}
+    register_secret(cred.username)
+    return {"AWS_S3_ENDPOINT": "eodata.dataspace.copernicus.eu", "AWS_ACCESS_KEY_ID": cred.username,
+            "AWS_SECRET_ACCESS_KEY": cred.password, "AWS_VIRTUAL_HOSTING": "FALSE", "AWS_HTTPS": "YES"}
 
 
 def park_geobox(park, resolution: float, ring_m: float | None = None):
@@ -105,7 +121,14 @@ def load_items(items: Sequence[pystac.Item], park, *, assets: Sequence[str], res
     """odc-stac load of ``assets`` over the park window, one time step per solar day, raw values."""
     import odc.stac
 
-    odc.stac.configure_rio(**gdal_http_options())
+    opts = gdal_http_options()
+    if any(str(a.href).startswith("s3://") for it in items for a in it.assets.values()):
+        s3 = cdse_s3_options()
+        if not s3:
+            raise SourceError("these items' assets are on S3 (s3://eodata/...: CDSE STAC); set CDSE_S3_ACCESS_KEY and "
+                              "CDSE_S3_SECRET_KEY (from the CDSE dashboard), or use --catalog earth-search")
+        opts.update(s3)
+    odc.stac.configure_rio(**opts)
     gbox = park_geobox(park, resolution, ring_m)
     try:
         ds = odc.stac.load(list(items), bands=list(assets), geobox=gbox, groupby="solar_day",

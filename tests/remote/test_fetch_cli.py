@@ -59,6 +59,12 @@ def test_fetch_stac_window_geotiff(server, tmp_path, park_file):
     assert hashlib.sha256(f.read_bytes()).hexdigest() == item["sha256"] and f.stat().st_size == item["bytes"]
     with rasterio.open(f) as src:
         assert src.count == 2 and src.descriptions == ("B04", "B08") and src.crs.to_epsg() == park.crs.to_epsg()
+    out2 = tmp_path / "out2"
+    with set_options(ring_m=300):
+        res = _run(["fetch", str(park_file), "--source", "stac", "--catalog", url, "--start", "2024-05-01",
+                    "--end", "2024-05-31", "--bands", "B04", "--composite", "none", "--out", str(out2)])
+    assert res.exit_code == 0, res.output
+    assert sorted(i["path"] for i in _manifest(out2)["items"]) == ["s2_20240501.tif", "s2_20240502.tif"]
 
 
 def test_fetch_cdse_products_and_cache(server, tmp_path, park_file, monkeypatch):

@@ -102,4 +102,26 @@ def test_log_records_are_redacted(caplog):
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("sentinelsat").warning("GET https://h/x?token=abc with very-secret-token-42")
         logging.getLogger("parkscan.sources.remote").info("auth %s", "very-secret-token-42")
+        logging.getLogger("parkscan.sources.remote.cdse").info("token %s", "very-secret-token-42")
+        logging.getLogger("sentinelsat.SentinelAPI").info("password very-secret-token-42")
     assert "very-secret-token-42" not in caplog.text and "token=abc" not in caplog.text
+
+
+def test_s3_assets_need_cdse_keys(monkeypatch):
+    import pystac
+
+    from parkscan.aoi.errors import SourceError
+    from parkscan.sources.remote.stac_load import cdse_s3_options, load_items
+
+    it = pystac.Item("x", {"type": "Point", "coordinates": [120.6, 31.3]}, [120.6, 31.3, 120.6, 31.3],
+                     __import__("datetime").datetime(2024, 5, 1), {})
+    it.add_asset("B04_10m", pystac.Asset("s3://eodata/Sentinel-2/MSI/L2A/x/B04_10m.jp2"))
+    with pytest.raises(SourceError, match="CDSE_S3_ACCESS_KEY"):
+        load_items([it], PARK, assets=["B04_10m"], resolution=10)
+    monkeypatch.setenv("CDSE_S3_ACCESS_KEY", "AKIDEXAMPLE")
+    monkeypatch.setenv("CDSE_S3_SECRET_KEY", "s3-secret-value-9")
+    opts = cdse_s3_options()
+    assert opts["AWS_S3_ENDPOINT"] == "eodata.dataspace.copernicus.eu" and opts["AWS_SECRET_ACCESS_KEY"] == "s3-secret-value-9"
+    from parkscan.sources.remote.credentials import redact
+
+    assert "s3-secret-value-9" not in redact(f"x {opts}")
