@@ -288,4 +288,13 @@ def _read_kml(raw: bytes, path: Path) -> gpd.GeoDataFrame:
     walk(root, None)
     if not rows:
         raise AOIError(f"{path}: the KML has no Placemark; it must contain at least one polygon")
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    doc = next((d for d in root.iter() if _tag(d) == "Document"), None)
+    doc_name = next((c.text for c in doc if _tag(c) == "name"), None) if doc is not None else None
+    gdf["_doc_name"] = (doc_name or "").strip() or None
+    # pins and labels (Point placemarks) next to polygons are usual in KML: not boundaries, skip them
+    pins = gdf.geometry.notna() & gdf.geometry.geom_type.isin(["Point", "MultiPoint"])
+    if pins.any() and (~pins).any():
+        log.info("%s: %d Point placemark(s) ignored (pins, not boundaries)", path, int(pins.sum()))
+        gdf = gdf[~pins].reset_index(drop=True)
+    return gdf

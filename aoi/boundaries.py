@@ -213,7 +213,7 @@ def _build(gdf: gpd.GeoDataFrame, path: Path, fmt: str, *, datum: str, id: str |
         for (sp, role), grp in gdf.groupby([gdf["_subpark"].fillna(""), "_role"], sort=False):
             subparks.append(SubPark(name=sp or "(unnamed)", geometry=_union(list(grp.geometry)), role=role))
     pname = name or _single_value(gdf, ("park_name", "parkname", "园区名称", "园区")) or \
-        _single_value(gdf, ("name", "名称")) or path.stem
+        _single_value(gdf, ("name", "名称")) or _single_value(gdf, ("_doc_name",)) or path.stem
     pid = id or _single_value(gdf, _ID_COLS) or _slug(pname if pname != path.stem else path.stem)
     if crs_kind not in ("utm", "gk3"):
         raise AOIError(f"crs_kind {crs_kind!r} is not known; use 'utm' or 'gk3'")

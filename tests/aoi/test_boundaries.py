@@ -126,6 +126,7 @@ KML = """<?xml version="1.0" encoding="UTF-8"?>
   <Polygon><outerBoundaryIs><LinearRing><coordinates>120.53,31.30 120.54,31.30 120.54,31.31 120.53,31.31 120.53,31.30</coordinates></LinearRing></outerBoundaryIs></Polygon></MultiGeometry>
  </Placemark>
 </Folder>
+<Placemark><name>管委会</name><Point><coordinates>120.615,31.315,0</coordinates></Point></Placemark>
 <Folder><name>托管范围</name>
  <Placemark><name>托管区</name><Polygon><outerBoundaryIs><LinearRing><coordinates>120.60,31.30 120.65,31.30 120.65,31.33 120.60,31.33 120.60,31.30</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
 </Folder></Document></kml>
@@ -137,6 +138,8 @@ def test_kml_with_chinese_names_folders_and_extended_data(tmp_path):
     f.write_text(KML, encoding="utf-8")
     park = read_park(f)
     assert park.metadata["format"] == "kml"
+    assert park.name == "苏州工业园区"  # the Document name; the pin (管委会) is skipped
+    assert "管委会" not in park.metadata["feature_names"]
     assert "东区（一期）" in park.metadata["feature_names"] and "西区" in park.metadata["feature_names"]
     assert park.managed is not None
     assert len(park.approved.geoms) == 3  # east (with a hole) + two west parts
