@@ -197,8 +197,9 @@ def build_scene(rng: np.random.Generator, preset: Preset) -> Scene:
     order = rng.permutation(len(plots))
     n_ent = min(preset.n_enterprises, len(plots) - 2)
     required = ["热电", "钢铁", "涂装", "涂装", "化工", "化工", "纺织", "电子", "金属/电镀", "制药", "印刷"]
-    names_ind = list(INDUSTRIES)
-    probs = np.array(list(INDUSTRIES.values()))
+    # one thermal power plant and one steel works per park; the rest drawn by typical shares
+    names_ind = [k for k in INDUSTRIES if k not in ("热电", "钢铁")]
+    probs = np.array([INDUSTRIES[k] for k in names_ind])
     industries = required[:n_ent] + list(rng.choice(names_ind, n_ent - min(n_ent, len(required)), p=probs / probs.sum()))
     used: set[str] = set()
     enterprises: list[Enterprise] = []
