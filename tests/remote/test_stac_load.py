@@ -64,3 +64,19 @@ def test_least_cloudy_and_time_series(stac_api, park):
 def test_no_scene_is_a_clear_error(stac_api, park):
     with pytest.raises(SourceError, match="widen the dates"):
         load_imagery(stac_api, park, start="2023-01-01", end="2023-01-31")
+
+
+def test_gdal_reads_retry_a_503(stac_api, park, server):
+    red = next(p for p in server.files if p.endswith("20240501_L2A_B04.tif"))
+    server.fault(red, "503")
+    with set_options(ring_m=300):
+        ds = load_imagery(stac_api, park, start="2024-05-01", end="2024-05-02", resolution=20, bands=["B04"])
+    assert not np.isnan(ds["B04"].values).all()
+    assert not server.faults[red]  # the fault was met and retried
+
+
+def test_screen_imagery_url_goes_through_load_imagery(stac_api, park):
+    imagery = pytest.importorskip("parkscan.sources.imagery")
+    with set_options(ring_m=300):
+        ds = imagery.open_imagery(stac_api, park, period="2024-05-01/2024-05-31", resolution=20)
+    assert "B04" in ds and ds["B04"].dims == ("time", "y", "x") and ds.rio.crs == park.crs
