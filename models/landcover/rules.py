@@ -6,16 +6,19 @@ Slovenia labels (built-up vs vegetation only: that reference has no water, bare 
 and on simulated scenes, and writes ``data/rules_accuracy.json``, which the screening reports and uses
 for the error-adjusted areas.
 
-Rules (first match wins), with N = NDVI, W = MNDWI, B = NDBI:
+Rules (first match wins), with N = NDVI, W = MNDWI, B = NDBI (period medians):
 
 1. water: W > 0 and N < 0.3 (Xu 2006 uses MNDWI > 0)
 2. vegetation: N ≥ 0.6 (dense, persistent canopy)
 3. cropland: 0.3 ≤ N < 0.6 (or, with several dates, N range over time ≥ 0.3 and max N ≥ 0.4)
-4. bare soil: 0.17 ≤ N < 0.3 and B ≤ 0.05 (sparse cover that is not impervious)
+4. bare soil: N < 0.3 and blue/red = B02/B04 < 0.7 (soils are red-shifted in the visible; concrete,
+   metal roofs and asphalt are grey, blue/red ≈ 0.8–1)
 5. built-up: everything else with N < 0.3
 
-The bare-soil thresholds were chosen after looking at the class spectra of ``parkscan.sources.simulate``
-(derived from real Sentinel-2 spectra), so the simulated bare-soil accuracy is optimistic; single-date
+The blue/red threshold is physical, but it was checked against the class spectra of
+``parkscan.sources.simulate`` (derived from real Sentinel-2 spectra), so the simulated bare-soil accuracy
+is optimistic; red roofs and red-tiled villages will be called bare soil. NDBI is reported as evidence
+but not used to separate built-up from bare soil: both are SWIR-bright. Single-date
 rules cannot tell summer cropland from other vegetation (both N > 0.6), which is why cropland needs
 several dates (seasonal NDVI range) or labels.
 """
@@ -31,7 +34,7 @@ from .indices import mndwi, ndbi, ndvi
 
 __all__ = ["RULES", "classify_rules", "rules_accuracy"]
 
-RULES = {"water_mndwi": 0.0, "veg_ndvi": 0.6, "low_ndvi": 0.3, "bare_ndvi": 0.17, "bare_ndbi": 0.05, "crop_range": 0.3,
+RULES = {"water_mndwi": 0.0, "veg_ndvi": 0.6, "low_ndvi": 0.3, "bare_blue_red": 0.7, "crop_range": 0.3,
          "crop_max": 0.4}
 """Thresholds of the rule classifier."""
 
@@ -65,7 +68,9 @@ def classify_rules(cube: np.ndarray, bands, *, rules: dict | None = None) -> np.
     valid = np.isfinite(N) & np.isfinite(W) & np.isfinite(B)
     low = N < r["low_ndvi"]
     out[valid & low] = CLASS_CODES["built_up"]
-    out[valid & low & (N >= r["bare_ndvi"]) & (B <= r["bare_ndbi"])] = CLASS_CODES["bare_soil"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        blue_red = np.nanmedian(bd["B02"] / bd["B04"], 0) if "B02" in bd else np.full(N.shape, np.nan)
+    out[valid & low & (blue_red < r["bare_blue_red"])] = CLASS_CODES["bare_soil"]
     out[valid & ~low] = CLASS_CODES["cropland"]
     out[valid & (N >= r["veg_ndvi"])] = CLASS_CODES["vegetation"]
     if cube.shape[0] > 1:
