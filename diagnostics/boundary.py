@@ -129,7 +129,7 @@ def run(park, ctx, **_: Any) -> DiagnosticResult:
                 kind="boundary_confusion", severity=min(1.0, 0.2 + 2.0 * frac), confidence=0.9,
                 geometry=park.to_wgs84(stray),
                 evidence={"managed_outside_approved_ha": round(ha, 2), "fraction_of_approved": round(frac, 4),
-                          "approved_ha": ind["approved_ha"], "managed_ha": ind["managed_ha"]},
+                          "approved_ha": round(a_loc.area / 1e4, 2), "managed_ha": round(m_loc.area / 1e4, 2)},
                 sources=("boundary",),
                 explain={"en": f"The managed area extends {ha:,.1f} ha ({100 * frac:.1f} % of the approved area) beyond the approved boundary.",
                          "zh": f"实际管理范围超出批复边界 {ha:,.1f} 公顷（占批复面积的 {100 * frac:.1f}%）。"},
@@ -139,9 +139,12 @@ def run(park, ctx, **_: Any) -> DiagnosticResult:
     ind.update(ent_ind)
     has_ent = park.enterprises is not None and len(park.enterprises) > 0
     missing = [w for w, ok in (("managed boundary", m_loc is not None), ("enterprise list", has_ent)) if not ok]
+    zh_missing = {"managed boundary": "实际管理边界", "enterprise list": "企业名录"}
     cov = {"status": "ok" if not missing else "partial",
            "detail": "approved boundary" + ("" if m_loc is None else ", managed boundary") + (f", {len(park.enterprises)} enterprises" if has_ent else "")
-           + (f"; not given: {', '.join(missing)}" if missing else "")}
+           + (f"; not given: {', '.join(missing)}" if missing else ""),
+           "detail_zh": "批复边界" + ("" if m_loc is None else "、实际管理边界") + (f"、{len(park.enterprises)} 家企业" if has_ent else "")
+           + (f"；未提供：{'、'.join(zh_missing[m] for m in missing)}" if missing else "")}
     lims = [{"en": "Boundaries are taken as given; a managed boundary digitised from a web map may be off by tens of metres.",
              "zh": "边界按输入文件使用；从网络地图数字化的管理边界可能有数十米误差。"},
             {"en": f"Enterprises within {p['tolerance_m']:.0f} m of the approved boundary are treated as inside (geocoding error).",

@@ -53,6 +53,48 @@ KIND_SOURCE: dict[str, str] = {
 }
 """Which built-in diagnostic can produce each finding kind."""
 
+# labels (unit, en, zh) of indicators that built-in diagnostics report without labels
+LABELS: dict[str, tuple[str, str, str]] = {
+    "mobile_km_driven": ("km", "Distance driven", "走航里程"),
+    "mobile_points": ("", "Measurements (1 Hz)", "测量点数（1 Hz）"),
+    "mobile_points_valid": ("", "Valid measurements", "有效测量点数"),
+    "mobile_segments": ("", "Road segments measured", "测量路段数"),
+    "mobile_passes_median": ("", "Passes per segment (median)", "每路段走航次数（中位数）"),
+    "mobile_passes_max": ("", "Passes per segment (max)", "每路段走航次数（最大）"),
+    "mobile_segments_reliable_pct": ("%", "Segments with enough passes", "走航次数充足的路段比例"),
+    "mobile_dates": ("", "Dates driven", "走航日期"),
+    "mobile_pollutants": ("", "Pollutants measured", "监测污染物"),
+    "mobile_flags": ("", "Rows flagged", "被标记的数据行"),
+    "changed_area_ha": ("ha", "Changed area (all classes)", "变化面积（所有类别）"),
+    "change_index_thresholds": ("", "Change-index thresholds", "变化指数阈值"),
+}
+_PATTERNS: tuple[tuple[str, str, str, str], ...] = (
+    # (regex, unit, en, zh) with {0}, {1} filled from the groups
+    (r"^mobile_hotspots_(\w+)$", "", "Mobile hotspots: {0}", "走航高值点数：{0}"),
+    (r"^built_up_share_(approved|outside_approved)_(before|after|change)$", "", "Built-up share, {0}, {1}", "建设用地占比，{0}，{1}"),
+    (r"^areas_by_class_(approved|outside_approved)_(before|after)$", "ha", "Area by land-cover class, {0}, {1}", "各地类面积，{0}，{1}"),
+)
+_WORDS = {"approved": ("inside the approved boundary", "批复边界内"), "outside_approved": ("outside the approved boundary", "批复边界外"),
+          "before": ("before", "前期"), "after": ("after", "后期"), "change": ("change", "变化")}
+
+
+def _auto_label(name: str) -> tuple[str, dict[str, str]] | None:
+    """Unit and en/zh label of an indicator known by name or pattern, or None."""
+    import re
+
+    if name in LABELS:
+        unit, en, zh = LABELS[name]
+        return unit, {"en": en, "zh": zh}
+    for rx, unit, en, zh in _PATTERNS:
+        m = re.match(rx, name)
+        if m:
+            g = m.groups()
+            ge = [_WORDS.get(x, (x.upper() if len(x) <= 5 else x, x))[0] for x in g]
+            gz = [_WORDS.get(x, (x, x.upper() if len(x) <= 5 else x))[1] for x in g]
+            return unit, {"en": en.format(*ge), "zh": zh.format(*gz)}
+    return None
+
+
 _ALIASES = {"n_heat_sources": "heat_sources", "n_mobile_hotspots": "mobile_hotspots", "n_enterprises": "enterprises"}
 
 SECTIONS = ("boundary", "landcover", "mobile", "atmosphere", "heat", "findings")
@@ -127,6 +169,10 @@ def indicator_sheet(
                 value, unit, label = (_jsonable(raw) if isinstance(raw, Mapping) else _clean(raw)), "", {}
             if name in sheet and sheet[name]["diagnostic"] != diag and sheet[name]["status"] == "measured":
                 name = f"{diag}.{name}"  # two diagnostics report the same name: keep both
+            auto = _auto_label(raw_name)
+            if auto is not None:
+                unit = unit or auto[0]
+                label = {**auto[1], **{k: v for k, v in dict(label).items() if v}}
             entry = sheet.get(name) or {"value": None, "unit": unit, "label": {}, "section": diag, "diagnostic": diag}
             entry = dict(entry)
             entry["value"] = value
@@ -211,5 +257,6 @@ def coverage_table(
             "diagnostic": name, "label": dict(labels.get(name, {"en": name, "zh": name})),
             "status": cov.get("status", "ok"), "inputs": list(cov.get("inputs", ())),
             "dates": [str(d) for d in dates], "cloud": _clean(cov.get("cloud")), "detail": str(cov.get("detail", "") or ""),
+            "detail_zh": str(cov.get("detail_zh") or cov.get("detail", "") or ""),
         })
     return rows

@@ -150,7 +150,9 @@ def render_report(screening, *, summary: Mapping[str, Any], map_html: str, map_p
         findings.append({"n": i, "id": f.id, "kind": f.kind, "label": f.label(lang), "severity": fmt_number(float(f.severity), lang, digits=2),
                          "confidence": fmt_number(float(f.confidence), lang, digits=2), "score": fmt_number(f.score, lang, digits=2),
                          "enterprise": ent, "explain": f.explain.get(lang) or f.explain.get("en", ""),
-                         "evidence": _evidence_rows(f.evidence, lang), "sources": ", ".join(f.sources)})
+                         "evidence": [r for r in _evidence_rows(f.evidence, lang) if len(r[1]) <= 60],
+                         "evidence_long": [r for r in _evidence_rows(f.evidence, lang) if len(r[1]) > 60],
+                         "sources": ", ".join(f.sources)})
     status = screening.status
     labels = screening.labels
     ran = [labels.get(n, {}).get(lang, n) for n, s in status.items() if s in ("ok", "partial")]
@@ -174,7 +176,8 @@ def render_report(screening, *, summary: Mapping[str, Any], map_html: str, map_p
         coverage.append({"label": row["label"].get(lang, row["diagnostic"]), "status": t.get(f"st_{row['status']}", row["status"]),
                          "status_key": row["status"], "inputs": ", ".join(row["inputs"]),
                          "dates": "; ".join(_fmt_date(d, lang) for d in row["dates"]),
-                         "cloud": "" if row["cloud"] is None else fmt_number(row["cloud"], lang), "detail": row["detail"]})
+                         "cloud": "" if row["cloud"] is None else fmt_number(row["cloud"], lang),
+                         "detail": row.get("detail_zh", row["detail"]) if lang == "zh" else row["detail"]})
     visits = []
     for r in summary["site_visits"]:
         visits.append({**r, "score": fmt_number(float(r["score"]), lang, digits=2), "confidence": fmt_number(float(r["confidence"]), lang, digits=2),

@@ -204,6 +204,14 @@ class Screening:
         return write_outputs(self, Path(out_dir), lang=lang or self.lang, basemap=basemap)
 
 
+def _no_id(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return v != v
+    return isinstance(v, str) and v.strip().lower() in ("", "nan", "none", "null")
+
+
 def _given(v: Any) -> bool:
     if v is None:
         return False
@@ -320,8 +328,9 @@ def screen(
         consumed.update(spec.inputs)
         primary = [k for k in spec.inputs if k not in AUXILIARY_INPUTS]
         if spec.inputs and primary and not any(k in provided for k in primary):
-            coverage[spec.name] = {"status": "not_provided", "inputs": primary,
-                                   "detail": "not provided: " + ", ".join(_FLAGS.get(k, k) for k in primary)}
+            flags = ", ".join(_FLAGS.get(k, k) for k in primary)
+            coverage[spec.name] = {"status": "not_provided", "inputs": primary, "detail": f"not provided: {flags}",
+                                   "detail_zh": f"未提供：{flags}"}
             continue
         lo, hi = i / len(specs), (i + 1) / len(specs)
 
@@ -358,6 +367,10 @@ def screen(
     seen: dict[str, int] = {}
     for res in results.values():
         for f in res.findings:
+            if _no_id(f.enterprise_id):  # NaN / "" / "nan" from a table: not attributed
+                f = Finding(**{**f.__dict__, "enterprise_id": None})
+            elif not isinstance(f.enterprise_id, str):
+                f = Finding(**{**f.__dict__, "enterprise_id": str(f.enterprise_id)})
             if f.id in seen:
                 seen[f.id] += 1
                 log.warning("duplicate finding id %s from %s; keeping both", f.id, res.name)
