@@ -110,6 +110,11 @@ def inline_block(sets: Iterable[str]) -> str:
             if f not in seen:
                 seen.add(f)
                 js.append(f"<script>/* {f} */\n{inline_js(f)}\n</script>")
+    if "leaflet" in sets:  # default marker icons as data URIs (plugins such as leaflet-measure create markers)
+        icons = {k: _data_uri(f"leaflet/images/{f}") for k, f in (
+            ("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"), ("shadowUrl", "marker-shadow.png"))}
+        opts = ",".join(f'{k}:"{v}"' for k, v in icons.items() if v)
+        js.insert(1, f"<script>L.Icon.Default.imagePath='';L.Icon.Default.mergeOptions({{{opts}}});</script>")
     return "\n".join(css + js)
 
 

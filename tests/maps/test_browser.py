@@ -78,6 +78,36 @@ def test_offline_map_in_chromium(chromium, layers, tmp_path, lang):
         r.dispatchEvent(new Event('input')); const imgs = document.querySelectorAll('.leaflet-image-layer');
         return Array.from(imgs).map(i => i.style.clipPath).filter(Boolean); })()""")
     assert any(c.startswith("inset(") for c in clip), clip
+    # the legend follows the layer control: switching a layer off hides its legend section
+    legend = page.eval("""(() => {
+        const label = Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+            .find(l => l.textContent.trim() === 'Land-cover change');
+        const visible = () => Array.from(document.querySelectorAll('.ps-legend-section'))
+            .filter(d => d.style.display !== 'none').map(d => d.textContent).join(' | ');
+        const before = visible();
+        label.querySelector('input').click();
+        const after = visible();
+        label.querySelector('input').click();
+        return [before, after, visible()];
+    })()""")
+    assert "New built-up" in legend[0] and "New built-up" not in legend[1] and "New built-up" in legend[2], legend
+    # the date slider switches the LST layers; zooming works without errors
+    page.eval("""(() => { const r = document.querySelector('.ps-time input'); r.value = 0; r.dispatchEvent(new Event('input'));
+        const m = Object.values(window).find(v => v && v instanceof L.Map); m.setZoom(m.getZoom() + 1, {animate: false}); })()""")
+    page.b.pump(0.3)
+    assert page.eval("document.querySelector('.ps-time-label').textContent") == "2024-07-01"
+    # measure tool: real mouse clicks through the DevTools protocol (it creates markers: no icon file may be requested)
+    page.eval("""(() => { const t = document.querySelector('.leaflet-control-measure-toggle');
+        t.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})); t.click();
+        document.querySelector('.js-start').click(); })()""")
+    for x, y in ((400, 400), (650, 450), (650, 650)):
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            page.b.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}, page.sid)
+        page.b.pump(0.15)
+    result = page.eval("(document.querySelector('.js-results') || {}).textContent || ''")
+    assert ("公顷" if lang == "zh" else "Hectares") in result, result
+    page.eval("(() => { const c = document.querySelector('.js-cancel'); if (c) c.click(); })()")
+    assert page.errors == [] and page.external_requests == []
     nonbg, colours = _stats(page.screenshot())
     assert nonbg > 0.05 and colours > 20, (nonbg, colours)
     assert time.perf_counter() - t0 < 30
