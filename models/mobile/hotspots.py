@@ -74,7 +74,10 @@ def gi_star(x: np.ndarray, y: np.ndarray, values: np.ndarray, *, band_m: float =
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # islands / disconnected components are expected on road networks
         w = libpysal.weights.DistanceBand(xy, threshold=band_m, binary=True, silence_warnings=True)
-        g = esda.G_Local(values[ok], w, transform="B", star=True, permutations=permutations, seed=seed, keep_simulations=False)
+        # G is a ratio to the sum of the values: it needs non-negative values (an excess over background can be
+        # negative). The standardised Gi* z is invariant to a shift once the mean is positive, so shift to >= 0.
+        yv = values[ok] - min(0.0, float(values[ok].min()))
+        g = esda.G_Local(yv, w, transform="B", star=True, permutations=permutations, seed=seed, keep_simulations=False)
     z = np.asarray(g.Zs, float)
     if permutations:
         p = np.where(z > 0, np.asarray(g.p_sim, float), 1.0)

@@ -45,28 +45,32 @@ def estimate_lag_from_peaks(points: pd.DataFrame, peaks: pd.DataFrame, *, max_la
     sub = sub.reset_index(drop=True)
     tmid = 0.5 * (peaks["t_start"].to_numpy(float) + peaks["t_end"].to_numpy(float))
     trips = peaks["trip"].to_numpy()
-    # passes: peaks of the same trip within 10 minutes are one pass
-    pass_key = pd.factorize(pd.Series(trips).astype(str) + ":" + (tmid // 600).astype(int).astype(str))[0]
-    if len(np.unique(pass_key)) < 2:
+    # two peaks belong to different passes when they are on different trips or more than 60 s apart
+    trip_code = pd.factorize(pd.Series(trips).astype(str))[0]
+    if len(np.unique(trip_code)) < 2 and (tmid.max() - tmid.min()) <= 60:
         return 0, {"n_peaks": int(len(peaks)), "reason": "peaks on a single pass"}
+    # pairs of peaks met driving in opposite directions (lag moves them apart or together), within cap_m
+    xy0 = _positions_at(sub, trip_idx, trips, tmid)
+    head = _positions_at(sub, trip_idx, trips, tmid + 3.0) - _positions_at(sub, trip_idx, trips, tmid - 3.0)
+    head = head / np.maximum(np.hypot(head[:, 0], head[:, 1]), 1e-9)[:, None]
+    pairs = cKDTree(xy0).query_pairs(cap_m, output_type="ndarray")
+    if len(pairs):
+        i, j = pairs[:, 0], pairs[:, 1]
+        keep = ((trip_code[i] != trip_code[j]) | (np.abs(tmid[i] - tmid[j]) > 60.0)) & ((head[i] * head[j]).sum(axis=1) < -0.5)
+        pairs = pairs[keep]
+    if len(pairs) < 2:
+        return 0, {"n_peaks": int(len(peaks)), "reason": "no peaks met in opposite directions"}
     spreads = []
     for lag in range(0, max_lag_s + 1):
         xy = _positions_at(sub, trip_idx, trips, tmid - lag)
-        tree = cKDTree(xy)
-        d, j = tree.query(xy, k=min(len(xy), 8), distance_upper_bound=cap_m)
-        d = np.atleast_2d(d)
-        j = np.atleast_2d(j)
-        other = np.full(len(xy), cap_m)
-        for c in range(1, d.shape[1]):
-            valid = j[:, c] < len(xy)
-            jj = np.where(valid, j[:, c], 0)
-            diff = valid & (pass_key[jj] != pass_key) & (d[:, c] < other)
-            other = np.where(diff, d[:, c], other)
-        spreads.append(float(np.median(other)))
+        d = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+        # per peak, its nearest opposite-direction partner
+        best = pd.Series(np.concatenate([d, d])).groupby(np.concatenate([pairs[:, 0], pairs[:, 1]])).min()
+        spreads.append(float(best.median()))
     spreads = np.array(spreads)
     best = int(np.argmin(spreads))
     # only accept a clear improvement over no lag
-    if spreads[0] - spreads[best] < 0.15 * spreads[0] or spreads[best] >= cap_m:
+    if spreads[0] - spreads[best] < 0.15 * spreads[0]:
         return 0, {"n_peaks": int(len(peaks)), "spread0_m": spreads[0], "reason": "no clear improvement"}
     return best, {"n_peaks": int(len(peaks)), "spread_m": float(spreads[best]), "spread0_m": float(spreads[0])}
 

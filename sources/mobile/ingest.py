@@ -394,6 +394,8 @@ def read_mobile(
                 flags.add("UNPARSEABLE_LINE", file=fid, rows=[int(m.group(1))], detail=m.group(2))
             else:
                 flags.add("TRUNCATED", file=fid, detail=prob)
+        if not len(raw.data):
+            raise SourceError(f"{p}: no data rows after the header (line {raw.first_line - 1}); no valid row to read")
         cmap = map_columns(list(raw.data.columns), mp)
         f_tz = _per_file(tz, p, i, mp.options.get("tz"))
         f_off = float(_per_file(clock_offset_s, p, i, mp.options.get("clock_offset_s", 0.0)) or 0.0)

@@ -188,13 +188,18 @@ def _read_text(path: Path, data: bytes, opts: dict[str, Any]) -> RawTable:
         else:
             seen[c] = 0
         uniq.append(c)
+    decimal = "."
+    if delim in (";", "\t", "|"):
+        sample = [c for x in lines[start : start + 20] for c in _split(x, delim)]
+        if sum(bool(re.fullmatch(r"-?\d+,\d+", c.strip())) for c in sample) > len(sample) // 4:
+            decimal = ","  # European decimal commas
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(
                 io.StringIO(body), sep=r"\s+" if delim == " " else delim, header=None, names=uniq,
                 dtype=str if opts.get("all_text") else None, skip_blank_lines=False, engine="c" if delim != " " else "python",
-                on_bad_lines="warn", index_col=False, keep_default_na=True, na_values=["--", "-", "NA", "N/A", "null", "NULL", "无", "#N/A"],
+                on_bad_lines="warn", index_col=False, decimal=decimal, keep_default_na=True, na_values=["--", "-", "NA", "N/A", "null", "NULL", "无", "#N/A"],
             )
         for w in caught:
             for m in re.finditer(r"Skipping line (\d+): (.+)", str(w.message)):
