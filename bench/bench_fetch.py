@@ -27,7 +27,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "remote"))
 
-from loopback import LoopbackServer  # noqa: E402
+from remote_loopback import LoopbackServer  # noqa: E402
 
 
 def make_cog(path: Path, size: int, left: float, top: float, epsg: int) -> float:

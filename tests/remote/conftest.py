@@ -10,11 +10,8 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from loopback import LoopbackServer  # noqa: E402
+from remote_loopback import LoopbackServer  # noqa: E402
 
-SHARED_DATA = HERE.parents[1].parent / "shared" / "data"
-STAC_CASSETTES = SHARED_DATA / "stac-api-cassettes"
-DHUS_CASSETTES = SHARED_DATA / "sentinelsat-dhus-cassettes"
 
 
 @pytest.fixture

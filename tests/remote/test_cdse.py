@@ -13,7 +13,7 @@ from parkscan.sources.remote.cdse import CDSEClient, odata_filter
 from parkscan.sources.remote.credentials import Credentials, get_credentials
 from parkscan.sources.remote.http import part_path
 
-from cdsefake import PASSWORD, USER, FakeCDSE, product
+from remote_cdsefake import PASSWORD, USER, FakeCDSE, product
 
 PARK = Park(id="P", name="P", approved=box(120.60, 31.30, 120.62, 31.32))
 

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
 
 import pytest
@@ -12,9 +10,9 @@ from parkscan.aoi.errors import SourceAPIError, SourceError, SourceIOError
 from parkscan.sources.remote import dhus
 from parkscan.sources.remote.credentials import Credentials
 
-from conftest import DHUS_CASSETTES
-from loopback import Reply
-from replay import Replay
+from remote_paths import DHUS_CASSETTES
+from remote_loopback import Reply
+from remote_replay import Replay, give_payloads as _payloads
 
 HOST = "apihub.copernicus.eu"
 CRED = Credentials("tester", "pa55-w0rd-x", origin="test")
@@ -32,28 +30,6 @@ def _hub(server, *names):
     replay = Replay(server, _need(*names))
     api = dhus.open_hub(replay.base(HOST) + "/apihub/", credentials=CRED)
     return replay, api
-
-
-def _payloads(replay, *, corrupt=()):
-    """Give each recorded product a body (bodies were not recorded) and patch size/MD5 in its OData answer."""
-    files = {}
-    for i, e in enumerate(replay.entries):
-        m = re.fullmatch(r"/apihub/odata/v1/Products\('([0-9a-f-]+)'\)", e["path"])
-        if not m or e["method"] != "GET" or e["status"] != 200:
-            continue
-        pid = m.group(1)
-        if pid not in files:
-            files[pid] = os.urandom(40_000 + 1000 * len(files))
-        data = files[pid]
-        d = json.loads(e["data"])
-        d["d"]["ContentLength"] = str(len(data))
-        d["d"]["Checksum"]["Value"] = hashlib.md5(data).hexdigest()
-        e["data"] = json.dumps(d).encode()
-        name = d["d"]["Name"] + ".zip"
-        body = data if pid not in corrupt else data[:-1] + bytes([data[-1] ^ 1])
-        replay.overrides[f"/apihub/odata/v1/Products('{pid}')/$value"] = Reply(
-            200, body, {"Content-Disposition": f'inline;filename="{name}"', "X-Ranged": "1"})
-    return files
 
 
 def test_closed_hub_and_cdse_are_refused():

@@ -15,9 +15,9 @@ from parkscan.aoi.options import cache_dir, set_options
 from parkscan.aoi.park import Park
 from parkscan.diagnostics.cli import cli
 
-from cdsefake import PASSWORD, USER, FakeCDSE, product
-from loopback import Reply
-from stacfake import add_stac_api, make_s2_scene
+from remote_cdsefake import PASSWORD, USER, FakeCDSE, product
+from remote_loopback import Reply
+from remote_stacfake import add_stac_api, make_s2_scene
 
 BOX = (120.600, 31.300, 120.612, 31.310)
 MAP_KEY = "abcdef0123456789abcdef0123456789"
@@ -125,9 +125,9 @@ def test_fetch_firms_api_key_never_written(server, tmp_path, park_file, monkeypa
 
 
 def test_fetch_dhus_via_sentinelsat(server, tmp_path, park_file, monkeypatch):
-    from conftest import DHUS_CASSETTES
-    from replay import Replay
-    from test_dhus import _payloads
+    from remote_paths import DHUS_CASSETTES
+    from remote_replay import Replay
+    from remote_replay import give_payloads as _payloads
 
     cas = DHUS_CASSETTES / "vcr_cassettes"
     if not cas.exists():
@@ -155,7 +155,7 @@ def test_fetch_dhus_closed_hub_one_line(park_file, tmp_path, monkeypatch):
 
 
 def test_fetch_local_lists_and_checksums(tmp_path, park_file, server):
-    from shared_paths import s5p_files
+    from remote_paths import s5p_files
 
     park = Park(id="T1", name="x", approved=box(*BOX))
     make_s2_scene(tmp_path / "mine", server, park, day=4) if (tmp_path / "mine").mkdir() is None else None

@@ -81,7 +81,7 @@ def test_maintenance_page_message(server):
 
 def test_401_not_retried_and_secret_redacted(server):
     register_secret("s3cr3t-passw0rd")
-    server.route("GET", "/auth", lambda r: __import__("loopback").Reply(401, b"bad password s3cr3t-passw0rd"))
+    server.route("GET", "/auth", lambda r: __import__("remote_loopback").Reply(401, b"bad password s3cr3t-passw0rd"))
     s = _session()
     with pytest.raises(SourceAPIError) as ei:
         s.get(server.url + "/auth?token=abcdef", headers={"X": "1"})

@@ -10,7 +10,7 @@ from parkscan.aoi.options import set_options
 from parkscan.aoi.park import Park
 from parkscan.sources.remote.stac_load import load_imagery
 
-from stacfake import add_stac_api, band_value, make_s2_scene
+from remote_stacfake import add_stac_api, band_value, make_s2_scene
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from parkscan.sources.remote.fetch import fetch
 from parkscan.sources.remote.http import HTTPSession, part_path
 from parkscan.sources.remote.stac_load import load_thermal
 
-from shared_paths import s5p_files
-from stacfake import add_stac_api, make_landsat_scene
+from remote_paths import s5p_files
+from remote_stacfake import add_stac_api, make_landsat_scene
 
 PARK = Park(id="T2", name="Thermal park", approved=box(120.600, 31.300, 120.615, 31.312))
 

@@ -8,8 +8,8 @@ import pytest
 from parkscan.aoi.errors import SourceAPIError
 from parkscan.sources.remote.stac import StacCatalog
 
-from conftest import STAC_CASSETTES
-from replay import Replay
+from remote_paths import STAC_CASSETTES
+from remote_replay import Replay
 
 ES = "earth-search.aws.element84.com"
 PC = "planetarycomputer.microsoft.com"
@@ -54,7 +54,7 @@ def test_pc_paging_follows_next_links_and_cache_reuses(server):
 def test_pc_asset_signing_with_token_endpoint(server):
     replay = Replay(server, _need("test_client/TestAPI.test_instance.yaml",
                                   "test_item_search/TestItemSearch.test_result_paging.yaml"))
-    from loopback import Reply
+    from remote_loopback import Reply
 
     calls = []
 

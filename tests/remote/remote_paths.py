@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+STAC_CASSETTES = SHARED / "stac-api-cassettes"
+DHUS_CASSETTES = SHARED / "sentinelsat-dhus-cassettes"
 
 
 def s5p_files() -> list[Path]:

@@ -9,7 +9,7 @@ import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 
-from loopback import LoopbackServer, Reply
+from remote_loopback import LoopbackServer, Reply
 
 S2_ASSETS = {"B02": "blue", "B03": "green", "B04": "red", "B05": "rededge1", "B06": "rededge2", "B07": "rededge3",
              "B08": "nir", "B8A": "nir08", "B11": "swir16", "B12": "swir22"}

@@ -12,13 +12,16 @@ path alone; among equals, the next not yet served wins.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from loopback import LoopbackServer, Reply
+from remote_loopback import LoopbackServer, Reply
 
 _PAGING = ("start", "rows", "token", "next", "page")
 
@@ -113,3 +116,25 @@ class Replay:
         headers = {k: v for k, v in e["headers"].items()
                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding", "connection")}
         return Reply(e["status"], self.rewrite(e["data"]), headers)
+
+
+def give_payloads(replay, *, corrupt=()):
+    """Give each recorded product a body (bodies were not recorded) and patch size/MD5 in its OData answer."""
+    files = {}
+    for i, e in enumerate(replay.entries):
+        m = re.fullmatch(r"/apihub/odata/v1/Products\('([0-9a-f-]+)'\)", e["path"])
+        if not m or e["method"] != "GET" or e["status"] != 200:
+            continue
+        pid = m.group(1)
+        if pid not in files:
+            files[pid] = os.urandom(40_000 + 1000 * len(files))
+        data = files[pid]
+        d = json.loads(e["data"])
+        d["d"]["ContentLength"] = str(len(data))
+        d["d"]["Checksum"]["Value"] = hashlib.md5(data).hexdigest()
+        e["data"] = json.dumps(d).encode()
+        name = d["d"]["Name"] + ".zip"
+        body = data if pid not in corrupt else data[:-1] + bytes([data[-1] ^ 1])
+        replay.overrides[f"/apihub/odata/v1/Products('{pid}')/$value"] = Reply(
+            200, body, {"Content-Disposition": f'inline;filename="{name}"', "X-Ranged": "1"})
+    return files

@@ -7,7 +7,7 @@ import re
 import secrets
 from urllib.parse import parse_qs
 
-from loopback import LoopbackServer, Reply
+from remote_loopback import LoopbackServer, Reply
 
 USER, PASSWORD = "cdse-user@example.org", "cdse-Passw0rd!"
 
