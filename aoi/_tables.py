@@ -36,45 +36,86 @@ def decode_text(raw: bytes, path: Path | str) -> tuple[str, str]:
     raise AOIError(f"{path}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV and try again")
 
 
-def norm_header(name: object) -> str:
-    """Lower-case a header and drop spaces, brackets, units and punctuation: ``'经度 (°)'`` → ``'经度'``."""
-    return _norm(str(name))
+def norm_header(name: object, *, keep_units: bool = False) -> str:
+    """Lower-case a header and drop spaces and punctuation; without ``keep_units`` also what is in brackets.
+
+    ``'经度 (°)'`` → ``'经度'``; ``'面积(平方公里)'`` → ``'面积'``, or ``'面积平方公里'`` with ``keep_units``.
+    """
+    return _norm(str(name), keep_units)
 
 
 @lru_cache(maxsize=4096)
-def _norm(name: str) -> str:
+def _norm(name: str, keep_units: bool) -> str:
     s = name.strip().lower().replace("\ufeff", "")
-    s = re.sub(r"[（(\[【].*?[）)\]】]", "", s)  # units in brackets
-    return re.sub(r"[\s_\-./:：]", "", s)
+    if not keep_units:
+        s = re.sub(r"[（(\[【].*?[）)\]】]", "", s)  # units in brackets
+    return re.sub(r"[\s_\-./:：（()）\[\]【】°]", "", s)
 
 
-def find_column(columns: Iterable[object], candidates: Iterable[str]) -> object | None:
-    """The first column whose normalised header equals one of ``candidates`` (in candidate order)."""
-    cols = list(columns)
-    normed = {}
-    for c in cols:
-        normed.setdefault(norm_header(c), c)
-    for cand in candidates:
-        key = norm_header(cand)
-        if key in normed:
-            return normed[key]
+def find_column(columns: Iterable[object], candidates: Iterable[str], *, exclude: Iterable[object] = ()) -> object | None:
+    """The column whose header matches one of ``candidates`` (in candidate order), or None.
+
+    Headers are compared with their bracketed units first (``面积(平方公里)`` matches ``面积平方公里``),
+    then without them (``经度(°)`` matches ``经度``).
+    """
+    skip = set(exclude)
+    cols = [c for c in columns if c not in skip]
+    cands = list(candidates)
+    for keep in (True, False):
+        normed: dict[str, object] = {}
+        for c in cols:
+            normed.setdefault(norm_header(c, keep_units=keep), c)
+        for cand in cands:
+            key = norm_header(cand, keep_units=True)
+            if key in normed:
+                return normed[key]
     return None
 
 
 def _sniff_sep(text: str) -> str:
-    head = "\n".join(text.splitlines()[:20])
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
+    """The delimiter among , ; TAB | with the highest median count over the first lines (title rows allowed)."""
+    lines = [ln for ln in text.splitlines()[:30] if ln.strip()]
+    best, best_n = ",", 0.0
+    for sep in (",", "\t", ";", "|"):
+        counts = sorted(ln.count(sep) for ln in lines)
+        n = counts[len(counts) // 2] if counts else 0
+        if n > best_n:
+            best, best_n = sep, n
+    return best
 
 
-def read_table(path: Path | str) -> tuple[pd.DataFrame, dict]:
-    """Read a CSV/TSV/TXT (encoding detected) or XLSX file into a DataFrame of strings.
+def _header_index(rows: list[list], hints: set[str]) -> int:
+    """Index of the header row: the first of the first 10 rows with >= 2 known header names, else the first row."""
+    for i, row in enumerate(rows[:10]):
+        if sum(1 for c in row if c is not None and norm_header(c) in hints) >= 2:
+            return i
+    return 0
 
-    Returns the frame (all cells ``str`` or NaN, header kept verbatim) and info
-    ``{"encoding": ..., "format": ..., "header_rows": 1}``. Data row *i* (0-based) is row
-    ``i + 2`` of the file as a spreadsheet user counts it (header is row 1).
+
+def _cell(v) -> str | None:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    s = str(v)
+    return s if s.strip() else None
+
+
+def read_table(path: Path | str, *, hints: Iterable[str] = ()) -> tuple[pd.DataFrame, dict]:
+    """Read a CSV/TSV/TXT (encoding and delimiter detected) or XLSX file into a DataFrame of strings.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table.
+    hints : iterable of str
+        Known header names: the header is the first of the first 10 rows holding two of them, so
+        title rows above the header (common in Chinese spreadsheets) are skipped.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        Cells are ``str`` or None, headers verbatim (BOM and outer spaces removed), plus ``_row0``:
+        the spreadsheet row number minus 2 (so ``_row0 + 2`` is the row a user sees, header row
+        of a plain file = 1). Info: ``{"encoding", "format", "header_row"}``.
 
     Raises
     ------
@@ -87,10 +128,11 @@ def read_table(path: Path | str) -> tuple[pd.DataFrame, dict]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         try:
-            df = pd.read_excel(path, dtype=str, engine="openpyxl")
+            raw_df = pd.read_excel(path, dtype=object, header=None, engine="openpyxl")
         except (zipfile.BadZipFile, ValueError, KeyError, OSError) as err:
             raise AOIError(f"{path}: cannot read as an Excel .xlsx workbook ({err}); save it as .xlsx or UTF-8 CSV") from err
-        info = {"encoding": None, "format": "xlsx"}
+        rows = [[_cell(v) for v in r] for r in raw_df.itertuples(index=False, name=None)]
+        info: dict = {"encoding": None, "format": "xlsx"}
     elif suffix == ".xls":
         raise AOIError(f"{path}: old Excel .xls is not supported; save it as .xlsx or UTF-8 CSV")
     else:
@@ -103,15 +145,37 @@ def read_table(path: Path | str) -> tuple[pd.DataFrame, dict]:
         text, enc = decode_text(raw, path)
         sep = "\t" if suffix == ".tsv" else _sniff_sep(text)
         try:
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                             skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            rows = [[_cell(c) for c in r] for r in csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)]
+        except csv.Error as err:
             raise AOIError(f"{path}: cannot parse as a CSV table ({err}); check the delimiter and quoting") from err
         info = {"encoding": enc, "format": "csv"}
-    df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
-    df = df.dropna(how="all").reset_index(drop=False).rename(columns={"index": "_row0"})
-    if df.empty:
+    if not any(any(c is not None for c in r) for r in rows):
+        raise AOIError(f"{path}: the table is empty")
+    hints_n = {norm_header(h) for h in hints}
+    first = next(i for i, r in enumerate(rows) if any(c is not None for c in r))
+    h = first + _header_index(rows[first:], hints_n) if hints_n else first
+    header = [("" if c is None else str(c).replace("\ufeff", "").strip()) for c in rows[h]]
+    width = len(header)
+    seen: dict[str, int] = {}
+    cols = []
+    for j, c in enumerate(header):
+        c = c or f"column{j + 1}"
+        if c in seen:
+            seen[c] += 1
+            c = f"{c}.{seen[c]}"
+        seen.setdefault(c, 0)
+        cols.append(c)
+    data, row0 = [], []
+    for i in range(h + 1, len(rows)):
+        r = rows[i]
+        if not any(c is not None for c in r):
+            continue
+        data.append((r + [None] * width)[:width])
+        row0.append(i + 1 - 2)  # spreadsheet row (1-based) minus 2
+    if not data:
         raise AOIError(f"{path}: the table has a header but no data rows")
-    info["header_rows"] = 1
-    log.debug("read %s: %d rows, columns %s, %s", path, len(df), list(df.columns), info)
+    df = pd.DataFrame(data, columns=cols, dtype=object)
+    df.insert(0, "_row0", row0)
+    info["header_row"] = h + 1
+    log.debug("read %s: %d rows, columns %s, %s", path, len(df), cols, info)
     return df, info

@@ -365,15 +365,21 @@ def _num(v: Any) -> float | None:
     return f if np.isfinite(f) else None
 
 
+_POINT_COLS = {
+    "id": ("park_id", "id", "编号", "园区编号", "代码"),
+    "name": ("park_name", "name", "名称", "园区名称", "园区"),
+    "lon": ("lon", "lng", "longitude", "经度", "x"),
+    "lat": ("lat", "latitude", "纬度", "y"),
+    "ha": ("area_ha", "面积公顷", "面积", "批复面积", "规划面积", "hectares", "ha"),
+    "km2": ("area_km2", "面积平方公里", "面积平方千米", "面积km2", "km2"),
+}
+
+
 def _read_park_points(path: Path, *, datum: str, crs_kind: str) -> list[tuple[str, Park | AOIError]]:
-    df, _info = read_table(path)
+    df, _info = read_table(path, hints=[h for v in _POINT_COLS.values() for h in v])
     cols = df.columns
-    c_id = find_column(cols, ("park_id", "id", "编号", "园区编号", "代码"))
-    c_name = find_column(cols, ("park_name", "name", "名称", "园区名称", "园区"))
-    c_lon = find_column(cols, ("lon", "lng", "longitude", "经度", "x"))
-    c_lat = find_column(cols, ("lat", "latitude", "纬度", "y"))
-    c_ha = find_column(cols, ("area_ha", "面积公顷", "面积", "批复面积", "hectares", "ha"))
-    c_km2 = find_column(cols, ("area_km2", "面积平方公里", "面积平方千米", "km2"))
+    c_id, c_name, c_lon, c_lat, c_km2 = (find_column(cols, _POINT_COLS[k]) for k in ("id", "name", "lon", "lat", "km2"))
+    c_ha = find_column(cols, _POINT_COLS["ha"], exclude=[c_km2])  # a bare 面积 is taken as hectares
     if c_lon is None or c_lat is None or (c_ha is None and c_km2 is None):
         raise AOIError(f"{path}: a park table needs lon/经度, lat/纬度 and area_ha/面积(公顷) or area_km2 columns "
                        f"(found: {', '.join(map(str, cols[1:]))})")

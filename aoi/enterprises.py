@@ -183,7 +183,7 @@ def read_enterprises(path: str | Path, *, datum: str | None = None) -> gpd.GeoDa
     if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp", ".kml", ".kmz", ".zip"):
         df, info = _frame_from_geo(path), {"format": path.suffix.lower().lstrip(".")}
     else:
-        df, info = read_table(path)
+        df, info = read_table(path, hints=[h for v in HEADERS.values() for h in v])
     cols = {k: find_column([c for c in df.columns if not str(c).startswith("_")], v) for k, v in HEADERS.items()}
     has_geom = "_geom_lon" in df.columns
     if cols["lon"] is None or cols["lat"] is None:

@@ -131,3 +131,27 @@ def test_generated_ids_are_unique_and_padded(tmp_path):
     gdf, _ = _read(f)
     assert gdf["enterprise_id"].is_unique and gdf["enterprise_id"].iloc[11] == "E012"
     assert np.all(gdf["row"].to_numpy() == np.arange(2, 14))
+
+
+def test_title_rows_above_the_header(tmp_path):
+    # Chinese spreadsheets often start with a title line; row numbers stay those the user sees
+    f = tmp_path / "名单.csv"
+    f.write_text("某某园区重点企业名单（2024年）\n\n序号,企业名称,经度(°),纬度(°),行业类别\n1,甲,120.61,31.31,化工\n2,乙,x,31.32,印染\n",
+                 encoding="gbk")
+    gdf, warns = _read(f)
+    assert gdf["name"].tolist() == ["甲"] and gdf["序号"].tolist() == ["1"]
+    assert gdf["row"].tolist() == [4] and gdf.attrs["flagged"][0]["row"] == 5
+    x = tmp_path / "名单.xlsx"
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某某园区重点企业名单"])
+    ws.append(["统一社会信用代码", "单位名称", "经度", "纬度"])
+    ws.append(["91320500MA1", "丙", 120.62, 31.32])
+    ws.append([None, None, None, None])
+    ws.append(["91320500MA2", "丁", "120.63", None])
+    wb.save(x)
+    gdf, _ = _read(x)
+    assert gdf["enterprise_id"].tolist() == ["91320500MA1"] and gdf["row"].tolist() == [3]
+    assert gdf.attrs["flagged"][0]["row"] == 5 and gdf.attrs["flagged"][0]["field"] == "lat"

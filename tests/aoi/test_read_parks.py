@@ -58,3 +58,13 @@ def test_bad_role_sinks_only_its_park(fc):
                                            feature([square(114, 30)], id="B", role="缓冲区")])))
     assert isinstance(out["A"], Park)
     assert isinstance(out["B"], AOIError) and "缓冲区" in str(out["B"])
+
+
+def test_area_units_in_chinese_headers(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("园区名称,经度,纬度,面积（平方公里）\n甲,120.6,31.3,3\n", encoding="utf-8")
+    (pid, park), = read_parks(f)
+    assert park.area_ha()["approved"] == pytest.approx(300, rel=0.01)
+    f.write_text("园区名称,经度,纬度,面积\n甲,120.6,31.3,3\n", encoding="utf-8")  # bare 面积 = hectares
+    (pid, park), = read_parks(f)
+    assert park.area_ha()["approved"] == pytest.approx(3, rel=0.01)
