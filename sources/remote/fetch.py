@@ -320,7 +320,8 @@ def fetch(park, *, source: str, out: str | Path, catalog: str | None = None, col
     out : path
         Output folder.
     catalog : str, optional
-        stac: preset or STAC API URL (default ``earth-search``); dhus: hub URL (default ``$DHUS_URL``);
+        stac: preset or STAC API URL (default ``earth-search``; ``planetary-computer`` for Landsat and
+        Sentinel-5P, which Earth Search has only in a requester-pays bucket or not at all); dhus: hub URL (default ``$DHUS_URL``);
         firms: API base URL (default NASA's); cdse: catalogue OData URL.
     collection : str, optional
         Product: ``s2-l2a`` (default), ``landsat-c2-l2``, ``s5p-no2``, ``s5p-so2``; FIRMS source name for firms.
@@ -346,7 +347,10 @@ def fetch(park, *, source: str, out: str | Path, catalog: str | None = None, col
         raise SourceError(f"--start and --end (YYYY-MM-DD) are needed for --source {source}")
     t0 = time.perf_counter()
     if source == "stac":
-        items = _fetch_stac(park, out, catalog=catalog or "earth-search", collection=collection, start=start, end=end,
+        if catalog is None:  # Landsat on Earth Search is requester-pays S3; Planetary Computer serves it over HTTPS
+            catalog = "planetary-computer" if collection in ("landsat-c2-l2", "landsat") or collection.startswith("s5p") \
+                else "earth-search"
+        items = _fetch_stac(park, out, catalog=catalog, collection=collection, start=start, end=end,
                             max_cloud=max_cloud, bands=bands, resolution=resolution, composite=composite, progress=progress)
     elif source == "cdse":
         u = dict(urls or {})

@@ -122,12 +122,20 @@ def load_items(items: Sequence[pystac.Item], park, *, assets: Sequence[str], res
     import odc.stac
 
     opts = gdal_http_options()
-    if any(str(a.href).startswith("s3://") for it in items for a in it.assets.values()):
+    buckets = {str(a.href)[5:].split("/", 1)[0] for it in items for a in it.assets.values() if str(a.href).startswith("s3://")}
+    if "eodata" in buckets:
         s3 = cdse_s3_options()
         if not s3:
             raise SourceError("these items' assets are on S3 (s3://eodata/...: CDSE STAC); set CDSE_S3_ACCESS_KEY and "
                               "CDSE_S3_SECRET_KEY (from the CDSE dashboard), or use --catalog earth-search")
         opts.update(s3)
+    elif buckets:
+        import os
+
+        if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+            raise SourceError(f"these items' assets are in requester-pays S3 bucket(s) {sorted(buckets)} (e.g. Landsat on "
+                              "Earth Search): set AWS credentials (you pay the transfer) or use --catalog planetary-computer")
+        opts.update({"AWS_REQUEST_PAYER": "requester"})
     odc.stac.configure_rio(**opts)
     gbox = park_geobox(park, resolution, ring_m)
     try:

@@ -8,7 +8,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+    sys.path.append(str(HERE))
 
 from remote_loopback import LoopbackServer  # noqa: E402
 

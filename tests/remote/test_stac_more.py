@@ -118,6 +118,11 @@ def test_s3_assets_need_cdse_keys(monkeypatch):
     it.add_asset("B04_10m", pystac.Asset("s3://eodata/Sentinel-2/MSI/L2A/x/B04_10m.jp2"))
     with pytest.raises(SourceError, match="CDSE_S3_ACCESS_KEY"):
         load_items([it], PARK, assets=["B04_10m"], resolution=10)
+    it.assets["B04_10m"].href = "s3://usgs-landsat/collection02/level-2/x_ST_B10.TIF"
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with pytest.raises(SourceError, match="requester-pays.*planetary-computer"):
+        load_items([it], PARK, assets=["B04_10m"], resolution=10)
     monkeypatch.setenv("CDSE_S3_ACCESS_KEY", "AKIDEXAMPLE")
     monkeypatch.setenv("CDSE_S3_SECRET_KEY", "s3-secret-value-9")
     opts = cdse_s3_options()
