@@ -137,10 +137,19 @@ def check_park_size(geom: BaseGeometry, where: str) -> float:
     return km2
 
 
-def check_in_china(lon, lat, datum: str, where: str) -> None:
-    """Raise when coordinates given in a Chinese obfuscated datum lie far outside mainland China."""
-    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-    if lon.size and not np.any(in_mainland_china(lon, lat)):
+def check_in_china(lon, lat, datum: str, where: str, *, max_deg: float = 0.5) -> None:
+    """Raise when coordinates given in a Chinese obfuscated datum lie far outside mainland China.
+
+    "Far" is more than ``max_deg`` degrees (~50 km) from the mainland outline: points in Hong Kong,
+    Macao or just across a land border are accepted (and, being outside, left unshifted).
+    """
+    lon, lat = np.asarray(lon, float).ravel(), np.asarray(lat, float).ravel()
+    if not lon.size or np.any(in_mainland_china(lon, lat)):
+        return
+    from .outline import mainland_china
+
+    d = shapely.distance(mainland_china(), shapely.multipoints(np.column_stack([lon, lat])))
+    if d > max_deg:
         raise AOIError(
-            f"{where}: coordinates (e.g. {lon.flat[0]:.4f}, {lat.flat[0]:.4f}) are outside mainland China but the "
-            f"datum is {datum}; {datum} is only used in mainland China, so give --datum wgs84 (or fix the coordinates)")
+            f"{where}: coordinates (e.g. {lon[0]:.4f}, {lat[0]:.4f}) are far outside mainland China but the datum is "
+            f"{datum}; {datum} is only used in mainland China, so give --datum wgs84 (or fix the coordinates)")

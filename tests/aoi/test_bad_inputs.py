@@ -80,7 +80,7 @@ def test_feature_index_and_name_in_message(tmp_path):
 def test_gcj02_far_outside_china(tmp_path):
     ring = [[2.30, 48.80], [2.33, 48.80], [2.33, 48.83], [2.30, 48.83], [2.30, 48.80]]  # Paris
     p = poly(tmp_path / "paris.geojson", ring)
-    with pytest.raises(AOIError, match="outside mainland China but the datum is gcj02"):
+    with pytest.raises(AOIError, match="far outside mainland China but the datum is gcj02"):
         read_park(p, datum="gcj02")
     assert read_park(p).area_ha()["approved"] > 0  # fine in WGS-84
 
@@ -91,3 +91,9 @@ def test_size_limit_follows_option(tmp_path):
         with pytest.raises(AOIError, match="limit 5 km"):
             read_park(p)
     read_park(p)
+
+
+def test_gcj02_in_hong_kong_is_accepted_unshifted(tmp_path):
+    ring = [[114.16, 22.30], [114.18, 22.30], [114.18, 22.32], [114.16, 22.32], [114.16, 22.30]]  # Kowloon
+    park = read_park(poly(tmp_path / "hk.geojson", ring), datum="gcj02")
+    assert park.approved.bounds == pytest.approx((114.16, 22.30, 114.18, 22.32))

@@ -54,7 +54,7 @@ def test_each_industrial_area_is_a_park(industrial_gpkg):
 
 def test_finland_in_gcj02_is_rejected(industrial_gpkg):
     path, _ = industrial_gpkg
-    with pytest.raises(AOIError, match="outside mainland China but the datum is gcj02"):
+    with pytest.raises(AOIError, match="far outside mainland China but the datum is gcj02"):
         read_park(path, datum="gcj02")
 
 
