@@ -53,6 +53,8 @@ class Scenario:
     """Datum of the mobile files' coordinates (wgs84 or gcj02)."""
     no2: tuple[Path, ...]
     """Sentinel-5P L2 NO2-like netCDF files."""
+    so2: tuple[Path, ...]
+    """Sentinel-5P L2 SO2-like netCDF files (same orbits as ``no2``)."""
     thermal: Path
     """Landsat C2 L2 ST_B10-like GeoTIFF."""
     fires: Path
@@ -67,8 +69,8 @@ class Scenario:
     def inputs(self) -> dict[str, Any]:
         """Keyword arguments for ``parkscan.diagnostics.screen(park, **inputs)`` (absolute paths)."""
         return {"enterprises": self.enterprises, "mobile": list(self.mobile), "imagery": self.imagery,
-                "before": self.before, "after": self.after, "no2": list(self.no2), "thermal": self.thermal,
-                "fires": self.fires, "wind": dict(self.wind)}
+                "before": self.before, "after": self.after, "no2": list(self.no2), "so2": list(self.so2),
+                "thermal": self.thermal, "fires": self.fires, "wind": dict(self.wind)}
 
 
 def load_scenario(out_dir: str | Path) -> Scenario:
@@ -80,7 +82,8 @@ def load_scenario(out_dir: str | Path) -> Scenario:
     return Scenario(out_dir=out, preset=sc["preset"], seed=int(sc["seed"]), park=out / sc["park"],
                     enterprises=out / sc["enterprises"], imagery=out / sc["imagery"], before=sc["before"], after=sc["after"],
                     mobile=tuple(out / p for p in sc["mobile"]), mobile_datum=sc["mobile_datum"],
-                    no2=tuple(out / p for p in sc["no2"]), thermal=out / sc["thermal"], fires=out / sc["fires"],
+                    no2=tuple(out / p for p in sc["no2"]), so2=tuple(out / p for p in sc.get("so2", [])),
+                    thermal=out / sc["thermal"], fires=out / sc["fires"],
                     wind=sc["wind"], truth_path=truth_path, truth=truth)
 
 
@@ -122,7 +125,7 @@ def simulate(out_dir: str | Path, *, seed: int = 42, preset: str = "typical") ->
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     ss = np.random.SeedSequence([int(seed), list(PRESETS).index(p.name)])
-    r_scene, r_img1, r_img2, r_mob, r_no2, r_lst, r_fire = (np.random.default_rng(s) for s in ss.spawn(7))
+    r_scene, r_img1, r_img2, r_mob, r_no2, r_lst, r_fire, r_so2 = (np.random.default_rng(s) for s in ss.spawn(8))
     scene = build_scene(r_scene, p)
     write_park(out / "park.geojson", scene)
     write_enterprises(out / "enterprises.csv", scene)
@@ -151,16 +154,20 @@ def simulate(out_dir: str | Path, *, seed: int = 42, preset: str = "typical") ->
     tot = sum(share[e.industry] for e in combustion) or 1.0
     no2_sources = [(e.x, e.y, p.no2_rate_kg_s * share[e.industry] / tot) for e in combustion] or \
         [(scene.x0, scene.y0, p.no2_rate_kg_s)]
-    no2_files, no2_truth = simulate_no2(out, scene, no2_sources, n_days=p.n_no2_days, noise=p.no2_noise, rng=r_no2,
-                                        low_qa_fraction=0.08 if p.name != "hard" else 0.2)
+    so2_sources = [(x, y, e * p.so2_rate_kg_s / p.no2_rate_kg_s) for x, y, e in no2_sources]
+    no2_files, no2_truth, so2_files, so2_truth = simulate_no2(
+        out, scene, no2_sources, n_days=p.n_no2_days, noise=p.no2_noise, rng=r_no2,
+        low_qa_fraction=0.08 if p.name != "hard" else 0.2, so2_sources=so2_sources,
+        so2_noise=1.3e-4 if p.name != "hard" else 1.6e-4, so2_rng=r_so2)
     lst_truth = simulate_lst(out, scene, p, r_lst)
     fire_truth = simulate_fires(out, scene, p, r_fire)
 
     scenario = {"park": "park.geojson", "enterprises": "enterprises.csv", "mobile": mobile_files,
                 "mobile_datum": p.mobile_datum, "imagery": "imagery", "before": BEFORE_RANGE, "after": AFTER_RANGE,
-                "no2": no2_files, "thermal": lst_truth["file"], "fires": fire_truth["file"], "wind": wind,
+                "no2": no2_files, "so2": so2_files, "thermal": lst_truth["file"], "fires": fire_truth["file"], "wind": wind,
                 "preset": p.name, "seed": int(seed)}
     truth = _truth(scene, p, seed, sources, mobile_truth, wind, no2_truth, lst_truth, fire_truth, imgs)
+    truth["so2"] = so2_truth
     dump_json(out / TRUTH_FILE, truth)
     dump_json(out / SCENARIO_FILE, scenario)
     log.info("scenario %s/%s written to %s in %.1f s", p.name, seed, out, time.perf_counter() - t0)

@@ -40,6 +40,8 @@ class Preset:
     """Park NOx emission (as NO2) in kg/s for the NO2 column plume."""
     no2_noise: float
     """S5P NO2 single-pixel noise, mol m-2."""
+    so2_rate_kg_s: float
+    """SO2 emission of the park's combustion sources, kg/s (TROPOMI detection limit ≈ 8 kt/yr ≈ 0.25 kg/s)."""
     hot_roof_dk: float
     """Temperature excess of hot roofs (K)."""
     fire_days: int
@@ -52,19 +54,19 @@ PRESETS: dict[str, Preset] = {
     "small": Preset(
         name="small", n_enterprises=16, subparks=False, n_sources=3, rate_scale=1.5, n_days=2, n_passes=4,
         noise_scale=0.7, gps_sigma_m=3.0, mobile_datum="wgs84", faults=("duplicate_time",), cloud_cover=0.01,
-        n_no2_days=5, no2_rate_kg_s=0.35, no2_noise=1.0e-5, hot_roof_dk=12.0, fire_days=120, ring_m=1000.0,
+        n_no2_days=5, no2_rate_kg_s=0.35, no2_noise=1.0e-5, so2_rate_kg_s=0.35, hot_roof_dk=12.0, fire_days=120, ring_m=1000.0,
     ),
     "typical": Preset(
         name="typical", n_enterprises=28, subparks=True, n_sources=4, rate_scale=1.0, n_days=3, n_passes=6,
         noise_scale=1.0, gps_sigma_m=4.0, mobile_datum="wgs84", faults=("duplicate_time", "stationary_stop"),
-        cloud_cover=0.03, n_no2_days=8, no2_rate_kg_s=0.2, no2_noise=1.5e-5, hot_roof_dk=9.0, fire_days=180,
+        cloud_cover=0.03, n_no2_days=8, no2_rate_kg_s=0.2, no2_noise=1.5e-5, so2_rate_kg_s=0.12, hot_roof_dk=9.0, fire_days=180,
         ring_m=1500.0,
     ),
     "hard": Preset(
         name="hard", n_enterprises=36, subparks=True, n_sources=5, rate_scale=0.45, n_days=3, n_passes=3,
         noise_scale=2.0, gps_sigma_m=5.0, mobile_datum="gcj02",
         faults=("duplicate_time", "gps_jump", "negative_value", "stationary_stop"), cloud_cover=0.08,
-        n_no2_days=6, no2_rate_kg_s=0.08, no2_noise=2.5e-5, hot_roof_dk=5.0, fire_days=180, ring_m=1500.0,
+        n_no2_days=6, no2_rate_kg_s=0.08, no2_noise=2.5e-5, so2_rate_kg_s=0.06, hot_roof_dk=5.0, fire_days=180, ring_m=1500.0,
     ),
 }
 

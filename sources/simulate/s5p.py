@@ -26,7 +26,7 @@ from parkscan.aoi.atomic import atomic_path
 from .plume import wind_vector
 from .scene import Scene
 
-__all__ = ["s5p_file_name", "no2_column", "simulate_no2", "NO2_DAYS"]
+__all__ = ["s5p_file_name", "no2_column", "simulate_no2", "NO2_DAYS", "PRODUCTS"]
 
 _FILL = np.float32(9.96921e36)
 _M_NO2 = 46.0055e-3
@@ -35,6 +35,13 @@ _ORBIT_REF = (datetime(2020, 3, 3, 1, 35, 47, tzinfo=timezone.utc), 12367)
 _ORBIT_S = 100.7 * 60
 NO2_DAYS = tuple(f"2025-06-{d:02d}" for d in (3, 5, 8, 9, 12, 14, 17, 21, 24, 27))
 SIGMA0_M, TAU_S, NO2_NOX = 2500.0, 4 * 3600.0, 0.75
+#: product → column variable, CF standard name, short name, molar mass (kg/mol), emitted-to-column ratio, lifetime (s)
+PRODUCTS = {
+    "NO2": ("nitrogendioxide_tropospheric_column", "troposphere_mole_content_of_nitrogen_dioxide", "L2__NO2___",
+            _M_NO2, NO2_NOX, TAU_S),
+    "SO2": ("sulfurdioxide_total_vertical_column", "atmosphere_mole_content_of_sulfur_dioxide", "L2__SO2___",
+            64.066e-3, 1.0, 12 * 3600.0),
+}
 
 
 def s5p_file_name(start: datetime, orbit: int, product: str = "NO2") -> str:
@@ -46,8 +53,10 @@ def s5p_file_name(start: datetime, orbit: int, product: str = "NO2") -> str:
 
 
 def no2_column(x: np.ndarray, y: np.ndarray, sources: list[tuple[float, float, float]], *, from_deg: float,
-               speed: float, background: float, gradient: tuple[float, float], x0: float, y0: float) -> np.ndarray:
-    """Tropospheric NO2 column (mol m-2) at local metric points from sources (x, y, kg/s NOx as NO2)."""
+               speed: float, background: float, gradient: tuple[float, float], x0: float, y0: float,
+               product: str = "NO2") -> np.ndarray:
+    """Column (mol m-2) at local metric points from sources (x, y, kg/s: NOx as NO2, or SO2 with ``product='SO2'``)."""
+    _, _, _, molar, ratio, tau = PRODUCTS[product]
     ue, un = wind_vector(from_deg, 1.0)
     u = max(speed, 1.0)
     col = background + gradient[0] * (x - x0) + gradient[1] * (y - y0)
@@ -57,8 +66,8 @@ def no2_column(x: np.ndarray, y: np.ndarray, sources: list[tuple[float, float, f
         yc = -dx * un + dy * ue
         xp = np.maximum(xd, 0.0)
         sig = np.sqrt(SIGMA0_M**2 + (0.25 * xp) ** 2)
-        along = np.where(xd > 0, np.exp(-xp / (u * TAU_S)), np.exp(-0.5 * (xd / SIGMA0_M) ** 2))
-        col = col + NO2_NOX * (e / _M_NO2) / (u * np.sqrt(2 * np.pi) * sig) * np.exp(-0.5 * (yc / sig) ** 2) * along
+        along = np.where(xd > 0, np.exp(-xp / (u * tau)), np.exp(-0.5 * (xd / SIGMA0_M) ** 2))
+        col = col + ratio * (e / molar) / (u * np.sqrt(2 * np.pi) * sig) * np.exp(-0.5 * (yc / sig) ** 2) * along
     return col
 
 
@@ -76,9 +85,15 @@ def _swath(scene: Scene, rng: np.random.Generator, nscan: int, npix: int):
 
 
 def simulate_no2(out_dir: Path, scene: Scene, sources: list[tuple[float, float, float]], *, n_days: int,
-                 noise: float, rng: np.random.Generator, low_qa_fraction: float = 0.08) -> tuple[list[str], dict]:
-    """Write ``n_days`` S5P NO2 files under ``out_dir/s5p``; return relative names and the truth record."""
+                 noise: float, rng: np.random.Generator, low_qa_fraction: float = 0.08,
+                 so2_sources: list[tuple[float, float, float]] | None = None, so2_noise: float = 1.3e-4,
+                 so2_rng: np.random.Generator | None = None) -> tuple[list[str], dict, list[str], dict]:
+    """Write ``n_days`` S5P NO2 files (and, with ``so2_sources``, SO2 files of the same orbits) under ``out_dir/s5p``.
+
+    Returns the relative NO2 file names, the NO2 truth record, the SO2 file names and the SO2 truth record.
+    """
     files, days = [], []
+    so2_files, so2_days = [], []
     nscan, npix = 12, 16
     grad = (rng.normal(0, 2e-10), rng.normal(0, 2e-10))  # mol m-2 per metre (≈ ±4e-6 per 20 km)
     for k, day in enumerate(NO2_DAYS[:n_days]):
@@ -121,12 +136,36 @@ def simulate_no2(out_dir: Path, scene: Scene, sources: list[tuple[float, float, 
         days.append({"file": name, "date": day, "overpass_utc": t_over.isoformat().replace("+00:00", "Z"),
                      "wind_from_deg": round(from_deg, 1), "wind_speed_ms": round(speed, 2),
                      "background_mol_m2": background, "n_low_qa": int(cloudy.sum())})
+        if so2_sources is not None and so2_rng is not None:
+            # same orbit, pixels, clouds and wind; SO2 background ≈ 0 with the much larger noise of the SO2 retrieval
+            bg2 = float(so2_rng.normal(0, 1.5e-5))
+            col2 = no2_column(sx, sy, so2_sources, from_deg=from_deg, speed=speed, background=bg2, gradient=(0.0, 0.0),
+                              x0=scene.x0, y0=scene.y0, product="SO2").mean(axis=(-1, -2))
+            prec2 = so2_noise * (1.0 + 0.3 * so2_rng.random(col2.shape))
+            qa2 = np.clip(so2_rng.normal(0.85, 0.1, col2.shape), 0.51, 1.0)
+            qa2[cloudy] = so2_rng.uniform(0.2, 0.5, int(cloudy.sum()))
+            prec2[cloudy] *= 2
+            val2 = col2 + so2_rng.normal(0, 1, col2.shape) * prec2
+            name2 = s5p_file_name(gran_start, orbit, "SO2")
+            _write(out_dir / "s5p" / name2, lon=lon, lat=lat, lon_b=lon_b, lat_b=lat_b, value=val2, precision=prec2,
+                   qa=qa2, t_over=t_over, ref=start_ref, gran_start=gran_start, orbit=orbit, wind=(ue, un),
+                   product="SO2")
+            so2_files.append(f"s5p/{name2}")
+            so2_days.append({"file": name2, "date": day, "background_mol_m2": bg2})
     truth = {"sources": [{"x": sx_, "y": sy_, "lon": float(scene.lonlat(sx_, sy_)[0]), "lat": float(scene.lonlat(sx_, sy_)[1]),
                           "nox_kg_s": e} for sx_, sy_, e in sources],
              "total_nox_kg_s": float(sum(e for *_, e in sources)), "no2_to_nox": NO2_NOX, "sigma0_m": SIGMA0_M,
              "lifetime_s": TAU_S, "noise_mol_m2": noise, "gradient_mol_m2_per_m": list(grad), "days": days,
              "model": "Gaussian column plume, see parkscan.sources.simulate.s5p"}
-    return files, truth
+    so2_truth = {}
+    if so2_sources is not None:
+        so2_truth = {"sources": [{"lon": float(scene.lonlat(a, b)[0]), "lat": float(scene.lonlat(a, b)[1]), "so2_kg_s": e}
+                                 for a, b, e in so2_sources],
+                     "total_so2_kg_s": float(sum(e for *_, e in so2_sources)),
+                     "total_so2_kt_per_year": round(float(sum(e for *_, e in so2_sources)) * 31557.6 / 1e3, 3),
+                     "lifetime_s": PRODUCTS["SO2"][5], "sigma0_m": SIGMA0_M, "noise_mol_m2": so2_noise,
+                     "days": so2_days, "model": "Gaussian column plume, see parkscan.sources.simulate.s5p"}
+    return files, truth, so2_files, so2_truth
 
 
 def _smooth_noise(rng, shape):
@@ -136,7 +175,8 @@ def _smooth_noise(rng, shape):
     return z / (z.std() + 1e-12)
 
 
-def _write(path: Path, *, lon, lat, lon_b, lat_b, value, precision, qa, t_over, ref, gran_start, orbit, wind):
+def _write(path: Path, *, lon, lat, lon_b, lat_b, value, precision, qa, t_over, ref, gran_start, orbit, wind,
+           product: str = "NO2"):
     import h5netcdf
     import h5py
 
@@ -149,8 +189,9 @@ def _write(path: Path, *, lon, lat, lon_b, lat_b, value, precision, qa, t_over, 
             a["Conventions"] = "CF-1.7"
             a["institution"] = "KNMI"
             a["source"] = "Sentinel 5 precursor, TROPOMI, space-borne remote sensing, L2"
-            a["summary"] = "TROPOMI/S5P NO2 1-Orbit L2 Swath 5.5x3.5km"
-            a["title"] = "TROPOMI/S5P NO2 1-Orbit L2 Swath 5.5x3.5km"
+            var, std_name, short, *_ = PRODUCTS[product]
+            a["summary"] = f"TROPOMI/S5P {product} 1-Orbit L2 Swath 5.5x3.5km"
+            a["title"] = f"TROPOMI/S5P {product} 1-Orbit L2 Swath 5.5x3.5km"
             a["comment"] = "SIMULATED by parkscan.sources.simulate: a small swath subset around a simulated park"
             a["id"] = path.stem
             a["time_reference"] = ref.strftime(iso)
@@ -182,7 +223,7 @@ def _write(path: Path, *, lon, lat, lon_b, lat_b, value, precision, qa, t_over, 
             gd.attrs["ProcessLevel"] = "2"
             gd.attrs["ProcessingMode"] = "Offline"
             gd.attrs["ProcessorVersion"] = "2.4.0"
-            gd.attrs["ProductShortName"] = "L2__NO2___"
+            gd.attrs["ProductShortName"] = short
             ext = (meta.create_group("EOP_METADATA").create_group("om:featureOfInterest").create_group("eop:multiExtentOf")
                    .create_group("gml:surfaceMembers").create_group("gml:exterior"))
             ring = [(lat_b[0, 0, 0], lon_b[0, 0, 0]), (lat_b[0, -1, 1], lon_b[0, -1, 1]), (lat_b[-1, -1, 2], lon_b[-1, -1, 2]),
@@ -226,18 +267,17 @@ def _write(path: Path, *, lon, lat, lon_b, lat_b, value, precision, qa, t_over, 
             q.attrs["valid_max"] = np.uint8(100)
             q.attrs["long_name"] = "data quality value"
             q.attrs["coordinates"] = "longitude latitude"
-            for name, arr in (("nitrogendioxide_tropospheric_column", value),
-                              ("nitrogendioxide_tropospheric_column_precision", precision)):
+            for name, arr in ((var, value), (f"{var}_precision", precision)):
                 v = p.create_variable(name, ("time", "scanline", "ground_pixel"), "f4", fillvalue=_FILL)
                 v[:] = arr[None].astype("f4")
                 v.attrs["units"] = "mol m-2"
                 v.attrs["coordinates"] = "longitude latitude"
                 v.attrs["multiplication_factor_to_convert_to_molecules_percm2"] = np.float32(6.02214e19)
                 if not name.endswith("precision"):
-                    v.attrs["standard_name"] = "troposphere_mole_content_of_nitrogen_dioxide"
-                    v.attrs["ancillary_variables"] = "nitrogendioxide_tropospheric_column_precision"
+                    v.attrs["standard_name"] = std_name
+                    v.attrs["ancillary_variables"] = f"{var}_precision"
                 else:
-                    v.attrs["standard_name"] = "troposphere_mole_content_of_nitrogen_dioxide standard_error"
+                    v.attrs["standard_name"] = f"{std_name} standard_error"
             sd = p.create_group("SUPPORT_DATA")
             geo = sd.create_group("GEOLOCATIONS")
             for name, arr in (("latitude_bounds", lat_b), ("longitude_bounds", lon_b)):

@@ -16,11 +16,12 @@ from parkscan.sources.simulate.mobile import COLUMNS
 
 def test_scenario_json_maps_inputs(small):
     sc = json.loads((small.out_dir / "scenario.json").read_text(encoding="utf-8"))
-    assert set(sc) >= {"park", "enterprises", "mobile", "mobile_datum", "imagery", "before", "after", "no2", "thermal",
-                       "fires", "wind", "preset", "seed"}
+    assert set(sc) >= {"park", "enterprises", "mobile", "mobile_datum", "imagery", "before", "after", "no2", "so2",
+                       "thermal", "fires", "wind", "preset", "seed"}
     for key in ("park", "enterprises", "imagery", "thermal", "fires"):
         assert (small.out_dir / sc[key]).exists(), key
-    for p in sc["mobile"] + sc["no2"]:
+    assert len(sc["so2"]) == len(sc["no2"])
+    for p in sc["mobile"] + sc["no2"] + sc["so2"]:
         assert (small.out_dir / p).exists()
     assert sc["preset"] == "small" and sc["seed"] == 11
     assert set(sc["wind"]) == {"from_deg", "speed_ms"}
@@ -130,3 +131,16 @@ def test_firms_csv(small):
     assert set(df["satellite"]) == {"N"} and set(df["instrument"]) == {"VIIRS"}
     assert set(df["confidence"]) <= {"l", "n", "h"} and set(df["daynight"]) <= {"D", "N"}
     assert (df["scan"] >= df["track"]).all()
+
+
+def test_s5p_so2_same_orbits(small):
+    read = pytest.importorskip("parkscan.sources.readers.s5p")
+    for n, s in zip(small.no2, small.so2):
+        assert s.name.startswith("S5P_OFFL_L2__SO2____") and s.name[20:] == n.name[20:]
+    with h5netcdf.File(small.so2[0], "r") as nc:
+        assert "sulfurdioxide_total_vertical_column" in nc["PRODUCT"].variables
+        assert nc["METADATA/GRANULE_DESCRIPTION"].attrs["ProductShortName"] == "L2__SO2___"
+    t = small.truth["park"]["center"]
+    ds = read.read_s5p(small.so2[0], bbox=(t["lon"] - 0.3, t["lat"] - 0.3, t["lon"] + 0.3, t["lat"] + 0.3))
+    assert ds.attrs["product"] == "SO2" and ds.sizes["pixel"] > 20
+    assert small.truth["so2"]["total_so2_kt_per_year"] > 0
