@@ -14,9 +14,16 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 def test_same_seed_identical_files(small, tmp_path):
+    """Run again through `parkscan simulate` (the CLI) and compare every file's hash."""
+    from click.testing import CliRunner
+
+    from parkscan.diagnostics.cli import cli
+
     time.sleep(1.1)  # a timestamp of "now" inside any file would now differ
-    again = simulate(tmp_path / "again", seed=11, preset="small")
-    a, b = _hashes(small.out_dir), _hashes(again.out_dir)
+    res = CliRunner().invoke(cli, ["simulate", "--out", str(tmp_path / "again"), "--preset", "small", "--seed", "11"])
+    assert res.exit_code == 0, res.output
+    assert str((tmp_path / "again").resolve()) in res.output and "enterprises" in res.output
+    a, b = _hashes(small.out_dir), _hashes(tmp_path / "again")
     assert len(a) >= 15
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
