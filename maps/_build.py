@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ._html import esc, fmt_value, safe_color, table_html
 from ._style import category_colors, kind_label, layer_style, text
-from .layers import TrackLayer, VectorLayer
+from .layers import Layer, RasterLayer, TrackLayer, VectorLayer
 
 __all__ = ["LegendEntry", "LegendSection", "styled_features", "track_runs", "track_colormap", "legend_html", "section_html", "resample_track",
-           "is_number", "feature_color_map"]
+           "is_number", "feature_color_map", "layer_bounds", "focus_bounds"]
 
 _INTERNAL = {"style", "_ps_style", "_ps_popup", "_ps_tooltip", "geometry"}
 _NAME_KEYS = ("name", "企业名称", "title", "label", "id")
@@ -112,6 +112,49 @@ def _tooltip(props: Mapping[str, Any], layer: VectorLayer, lang: str) -> str:
         return esc(kind_label(str(props["kind"]), lang))
     name = next((props[k] for k in _NAME_KEYS if props.get(k) not in (None, "")), None)
     return esc(name if name is not None else layer.name)
+
+
+def layer_bounds(layers: Iterable[Layer]) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of all layers (WGS-84), or None when they hold no coordinates."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c):
+        if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        elif isinstance(c, (list, tuple)):
+            for s in c:
+                walk(s)
+
+    for lyr in layers:
+        if isinstance(lyr, VectorLayer):
+            for f in lyr.features.get("features", []):
+                g = f.get("geometry") or {}
+                for gg in g.get("geometries", [g]):
+                    walk(gg.get("coordinates"))
+        elif isinstance(lyr, TrackLayer):
+            lo, la = np.asarray(lyr.lon, float), np.asarray(lyr.lat, float)
+            ok = np.isfinite(lo) & np.isfinite(la)
+            if ok.any():
+                xs += [float(lo[ok].min()), float(lo[ok].max())]
+                ys += [float(la[ok].min()), float(la[ok].max())]
+        elif isinstance(lyr, RasterLayer):
+            (s, w), (n, e) = lyr.bounds
+            xs += [w, e]
+            ys += [s, n]
+    if not xs:
+        return None
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def focus_bounds(layers: Sequence[Layer]) -> tuple[float, float, float, float] | None:
+    """Extent the map opens on: the park's boundaries when there are any, else all layers.
+
+    Regional rasters (NO2) and long mobile drives would otherwise zoom the map out far from the park.
+    """
+    focus = [lyr for lyr in layers if isinstance(lyr, VectorLayer) and lyr.kind in ("approved", "managed", "subpark")]
+    return layer_bounds(focus) or layer_bounds(layers)
 
 
 def styled_features(layer: VectorLayer, *, lang: str = "en") -> tuple[dict[str, Any], LegendSection]:

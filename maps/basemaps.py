@@ -117,12 +117,6 @@ def shift_lonlat(lon: Any, lat: Any, datum: str) -> tuple[np.ndarray, np.ndarray
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def _coords_arrays(coords: Any, out: list[np.ndarray]) -> None:
-    arr = np.asarray(coords, dtype=float) if coords is not None else None
-    if arr is not None and arr.ndim >= 1 and arr.size and arr.shape[-1] >= 2 and arr.dtype != object:
-        out.append(arr.reshape(-1, arr.shape[-1]))
-
-
 def _apply(coords: Any, fn) -> Any:
     """Rebuild a nested coordinate list with ``fn`` applied to its (N, 2+) flattening."""
     arr = np.asarray(coords, dtype=float)

@@ -17,7 +17,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import folium
 import numpy as np
@@ -28,7 +28,7 @@ from jinja2 import Template
 from parkscan.aoi.atomic import write_text
 
 from . import basemaps as _bm
-from ._build import LegendSection, section_html, styled_features, track_colormap, track_runs
+from ._build import LegendSection, focus_bounds, layer_bounds, section_html, styled_features, track_colormap, track_runs
 from ._elements import (Attribution, GeoJsonOverlay, LegendControl, OfflineAssets, PolylineGroup, SwipeControl,
                         TimeControl, TitleBox)
 from ._html import esc, fmt_value
@@ -43,49 +43,6 @@ log = logging.getLogger(__name__)
 _ORDER = {"approved": 2, "managed": 1, "subpark": 3, "generic": 4, "segments": 6, "enterprises": 7,
           "findings": 8, "heat_sources": 9}
 _OFFLINE_KEY = "parkscan_offline_assets"
-
-
-def layer_bounds(layers: Iterable[Layer]) -> tuple[float, float, float, float] | None:
-    """(west, south, east, north) of all layers (WGS-84), or None when they hold no coordinates."""
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(c):
-        if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
-            xs.append(float(c[0]))
-            ys.append(float(c[1]))
-        elif isinstance(c, (list, tuple)):
-            for s in c:
-                walk(s)
-
-    for lyr in layers:
-        if isinstance(lyr, VectorLayer):
-            for f in lyr.features.get("features", []):
-                g = f.get("geometry") or {}
-                for gg in g.get("geometries", [g]):
-                    walk(gg.get("coordinates"))
-        elif isinstance(lyr, TrackLayer):
-            lo, la = np.asarray(lyr.lon, float), np.asarray(lyr.lat, float)
-            ok = np.isfinite(lo) & np.isfinite(la)
-            if ok.any():
-                xs += [float(lo[ok].min()), float(lo[ok].max())]
-                ys += [float(la[ok].min()), float(la[ok].max())]
-        elif isinstance(lyr, RasterLayer):
-            (s, w), (n, e) = lyr.bounds
-            xs += [w, e]
-            ys += [s, n]
-    if not xs:
-        return None
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def focus_bounds(layers: Sequence[Layer]) -> tuple[float, float, float, float] | None:
-    """Extent the map opens on: the park's boundaries when there are any, else all layers.
-
-    Regional rasters (NO2) and long mobile drives would otherwise zoom the map out far from the park.
-    """
-    focus = [lyr for lyr in layers if isinstance(lyr, VectorLayer) and lyr.kind in ("approved", "managed", "subpark")]
-    return layer_bounds(focus) or layer_bounds(layers)
 
 
 def _raster_overlay(lyr: RasterLayer, datum: str, *, show: bool | None = None) -> folium.raster_layers.ImageOverlay:

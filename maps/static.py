@@ -33,9 +33,8 @@ from parkscan.aoi.atomic import atomic_path
 from parkscan.aoi.errors import ParkscanError, ParkscanWarning
 from parkscan.aoi.park import utm_crs
 
-from ._build import feature_color_map, is_number, track_colormap
-from ._style import KIND_COLORS, category_colors, kind_label, layer_style, text
-from .interactive import focus_bounds
+from ._build import feature_color_map, focus_bounds, is_number, track_colormap
+from ._style import kind_label, layer_style, text
 from .layers import Layer, RasterLayer, TrackLayer, VectorLayer
 
 __all__ = ["render_static", "cjk_font", "MissingFontWarning"]
@@ -196,8 +195,7 @@ def render_static(
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, PathPatch
+    from matplotlib.patches import Patch
 
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".") or "png").lower()
