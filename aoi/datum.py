@@ -18,7 +18,7 @@ Where the shift applies
 -----------------------
 The obfuscation is a rule of *mainland* China. Points outside it are returned unshifted. The
 decision uses a real outline (``aoi/data/mainland_china.geojson``, from Natural Earth's
-public-domain 10m admin-0 ``CHN`` unit plus ~30 km of coastal water split from neighbouring
+public-domain 10m admin-0 ``CHN`` unit plus ~30 km of coastal water and the Bohai Sea, split from neighbouring
 coasts by nearest land), not a bounding box. **Hong Kong, Macao and Taiwan are outside**: their
 official and commercial maps use WGS-84 (HK1980/TWD97 grids aside), and Natural Earth keeps them
 as admin-0 units of their own, so Sheung Shui (HK) is not shifted while Shenzhen across the

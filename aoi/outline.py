@@ -1,7 +1,7 @@
 """The outline of mainland China, where the GCJ-02 / BD-09 obfuscation applies.
 
 The outline ships as ``aoi/data/mainland_china.geojson`` (Natural Earth 10m admin-0 ``CHN`` unit,
-public domain, simplified to ~0.005°, plus ~30 km of coastal water nearer to China than to any
+public domain, simplified to ~0.005°, plus ~30 km of coastal water and the Bohai Sea, nearer to China than to any
 neighbour). Hong Kong, Macao and Taiwan are separate admin-0 units in Natural Earth and are
 *outside*: their maps use WGS-84. See ``aoi/data/README.md`` for how the file was built.
 """

@@ -14,9 +14,10 @@ so the ``CHN`` feature is mainland China (incl. Hainan). The region written is
 * China's land, simplified (Douglas-Peucker, ``TOL`` degrees), grown by ``TOL`` so that the
   simplification never drops real Chinese land, minus the exact land of every other unit
   (Hong Kong and Macao at full resolution, so the Shenzhen River border stays sharp);
-* plus coastal waters up to ``SEA`` degrees offshore (reclaimed land newer than the coastline),
-  where the water is nearer to China than to any other unit (a Voronoi split of the coasts),
-  so the harbours of Hong Kong and the waters round Kinmen are not mainland.
+* plus coastal waters up to ``SEA`` degrees offshore (reclaimed land newer than the coastline,
+  small islands) and enclosed seas (the Bohai Sea, closed over by a morphological closing of
+  ``CLOSE`` degrees), where the water is nearer to China than to any other unit (a Voronoi split
+  of the coasts), so the harbours of Hong Kong and the waters round Kinmen are not mainland.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import shapely
 from shapely.geometry import box, mapping
 
 TOL = 0.005      # simplification tolerance for the coast and far borders, degrees (~500 m)
+CLOSE = 1.0      # morphological closing radius for enclosed seas, degrees
 SEA = 0.3        # coastal waters and islands missing from the 10m coastline, degrees (~30 km)
 OUT = Path(__file__).resolve().parents[1] / "aoi" / "data" / "mainland_china.geojson"
 
@@ -67,7 +69,10 @@ def main(src: str) -> None:
     china_cells = np.zeros(len(cells), bool)
     china_cells[idx[0]] = owner[idx[1]]
     nearest_china = shapely.union_all(shapely.make_valid(cells[china_cells]), grid_size=1e-5)
-    sea = shapely.difference(shapely.intersection(china_s.buffer(SEA), nearest_china), other_land)
+    # coastal waters, plus bays and straits narrower than 2*CLOSE closed over (Bohai Sea, Qiongzhou Strait)
+    closed = china_s.buffer(CLOSE, quad_segs=4).buffer(-CLOSE, quad_segs=4)
+    waters = shapely.union_all([china_s.buffer(SEA), closed])
+    sea = shapely.difference(shapely.intersection(waters, nearest_china), other_land)
     region = shapely.union_all([land, sea])
     region = shapely.make_valid(shapely.simplify(region, TOL / 5, preserve_topology=True))
     region = shapely.union_all([p for p in shapely.get_parts(region) if p.geom_type == "Polygon" and p.area > 1e-6])
@@ -79,7 +84,7 @@ def main(src: str) -> None:
             "properties": {
                 "name": "mainland China (GCJ-02 region)",
                 "source": "Natural Earth 10m admin-0 countries v5.1.1 (public domain), CHN unit; see README.md",
-                "simplify_deg": TOL, "coastal_waters_deg": SEA,
+                "simplify_deg": TOL, "coastal_waters_deg": SEA, "closing_deg": CLOSE,
             },
             "geometry": mapping(region),
         }],
