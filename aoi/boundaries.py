@@ -104,6 +104,10 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, datum: str) -> gpd.GeoDataFrame
         elif crs is None:
             gdf = gdf.set_crs(4326)
     else:
+        x, y = _vertex_xy(gdf.geometry[~gdf.geometry.is_empty & gdf.geometry.notna()])
+        if x.size and np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90):
+            raise AOIError(f"{path}: the coordinates look like lon/lat degrees (e.g. {x[0]:.4f}, {y[0]:.4f}) but the file "
+                           f"declares the projected CRS {crs.name!r}; fix the .prj / CRS (EPSG:4326 for lon/lat)")
         gdf = gdf.to_crs(4326)
         x, y = _vertex_xy(gdf.geometry[~gdf.geometry.is_empty & gdf.geometry.notna()])
         check_lonlat_values(x, y, f"{path} (reprojected from {crs.name})")

@@ -97,3 +97,13 @@ def test_gcj02_in_hong_kong_is_accepted_unshifted(tmp_path):
     ring = [[114.16, 22.30], [114.18, 22.30], [114.18, 22.32], [114.16, 22.32], [114.16, 22.30]]  # Kowloon
     park = read_park(poly(tmp_path / "hk.geojson", ring), datum="gcj02")
     assert park.approved.bounds == pytest.approx((114.16, 22.30, 114.18, 22.32))
+
+
+def test_lonlat_values_with_a_projected_crs(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    f = tmp_path / "wrongprj.gpkg"
+    gpd.GeoDataFrame({"geometry": [Polygon(RING)]}, crs=32651).to_file(f, driver="GPKG")
+    with pytest.raises(AOIError, match="look like lon/lat degrees but the file declares the projected CRS"):
+        read_park(f)
