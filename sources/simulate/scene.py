@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pyproj
@@ -95,10 +96,12 @@ class Scene:
 
     @property
     def approved_union(self) -> Polygon:
+        """Union of the approved (sub-)park polygons (UTM)."""
         return shapely.union_all(list(self.approved.values()))
 
-    @property
+    @cached_property
     def to_wgs84(self) -> pyproj.Transformer:
+        """UTM → WGS-84 transformer (lon, lat order)."""
         return pyproj.Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
 
     def lonlat(self, x, y):
