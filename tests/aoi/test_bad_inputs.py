@@ -105,5 +105,5 @@ def test_lonlat_values_with_a_projected_crs(tmp_path):
 
     f = tmp_path / "wrongprj.gpkg"
     gpd.GeoDataFrame({"geometry": [Polygon(RING)]}, crs=32651).to_file(f, driver="GPKG")
-    with pytest.raises(AOIError, match="look like lon/lat degrees but the file declares the projected CRS"):
+    with pytest.raises(AOIError, match=r"look like lon/lat degrees \(e.g. 120.6000, 31.3000\) but the file declares the projected CRS"):
         read_park(f)
