@@ -164,6 +164,7 @@ def render_static(
     fmt: str | None = None,
     dpi: int = 150,
     size: tuple[float, float] = (12.0, 8.5),
+    basemap: Any = "none",
 ) -> Path:
     """Draw a publication map of ``layers`` into ``path`` (PNG or PDF) and return the path.
 
@@ -189,6 +190,9 @@ def render_static(
         Resolution of PNG output.
     size
         Figure size in inches.
+    basemap
+        ``none`` (default), ``osm``, ``tianditu`` or ``gaode`` (or a :class:`~parkscan.maps.basemaps.TileSpec`):
+        tiles fetched once (cached), reprojected under the data; Gaode's GCJ-02 tiles are moved back to WGS-84.
     """
     import matplotlib
 
@@ -262,6 +266,9 @@ def render_static(
         pad = 0.12 * max(max(xs) - min(xs), max(ys) - min(ys), 200.0)
         ax.set_xlim(min(xs) - pad, max(xs) + pad)
         ax.set_ylim(min(ys) - pad, max(ys) + pad)
+        if basemap != "none":
+            _draw_basemap(ax, basemap, crs, lang)
+            attributions = [*attributions, _tile_attribution(basemap)]
         ax.set_xticks([])
         ax.set_yticks([])
         _draw_scalebar(ax, _nice_length(ax.get_xlim()[1] - ax.get_xlim()[0]), lang)
@@ -279,6 +286,42 @@ def render_static(
             fig.savefig(tmp, format=fmt, dpi=dpi)
         plt.close(fig)
     return path
+
+
+def _tile_attribution(basemap: Any) -> str:
+    from .tiles import ATTRIBUTION_TEXT
+
+    return ATTRIBUTION_TEXT.get(basemap, "") if isinstance(basemap, str) else (basemap.name or "tiles")
+
+
+def _draw_basemap(ax, basemap: Any, crs: pyproj.CRS, lang: str) -> None:
+    """Fetch the tiles covering the axes, reproject them to ``crs`` and draw them underneath everything."""
+    import rasterio.warp as rw
+    from affine import Affine
+
+    from .tiles import fetch_mosaic
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    to_ll = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_ll.transform([x0, x1, x0, x1], [y0, y0, y1, y1])
+    mosaic = fetch_mosaic((min(lon), min(lat), max(lon), max(lat)), basemap, lang=lang)
+    img = mosaic.image if mosaic.image.shape[2] == 4 else np.dstack([mosaic.image, np.full(mosaic.image.shape[:2], 255, np.uint8)])
+    w, s, e, n = mosaic.bounds
+    h, wd = img.shape[:2]
+    src_t = Affine.translation(w, n) @ Affine.scale((e - w) / wd, (s - n) / h)
+    width = 1600
+    res = (x1 - x0) / width
+    dh = int(math.ceil((y1 - y0) / res))
+    dst_t = Affine.translation(x0, y1) @ Affine.scale(res, -res)
+    out = np.zeros((4, dh, width), np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        rw.reproject(np.moveaxis(img, 2, 0), out, src_transform=src_t, src_crs="EPSG:3857", dst_transform=dst_t,
+                     dst_crs=crs.to_wkt(), resampling=rw.Resampling.bilinear)
+    ax.imshow(np.moveaxis(out, 0, 2), extent=(x0, x0 + width * res, y1 - dh * res, y1), zorder=0, interpolation="bilinear")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
 
 
 def _static_rasters(layers: Sequence[Layer]) -> list[RasterLayer]:

@@ -61,8 +61,7 @@ def command(screening_dir: Path, out: Path, fmt: str | None, basemap: str, lang:
     else:
         from parkscan.maps.static import render_static
 
-        if basemap != "none":
-            raise ParkscanError("static maps are drawn without background tiles; use --basemap none with --format png|pdf")
         sub = {"en": "Desk screening", "zh": "桌面筛查"}[lang]
-        path = render_static(layers, out, title=title, subtitle=sub, attributions=attributions, lang=lang, fmt=fmt, dpi=dpi)
+        path = render_static(layers, out, title=title, subtitle=sub, attributions=attributions, lang=lang, fmt=fmt, dpi=dpi,
+                             basemap=basemap)
     click.echo(str(path))

@@ -128,5 +128,8 @@ def test_cli_map_user_errors(screening_dir, tmp_path, monkeypatch):
     assert res.exit_code == 1 and "TIANDITU_KEY" in res.output
     res = CliRunner().invoke(cli, ["map", str(tmp_path), "--out", str(tmp_path / "m.html")])
     assert res.exit_code == 1 and "index.json" in res.output
-    res = CliRunner().invoke(cli, ["map", str(screening_dir), "--out", str(tmp_path / "m.png"), "--basemap", "osm"])
-    assert res.exit_code == 1 and "static" in res.output
+    from parkscan.aoi.options import set_options
+
+    with set_options(http_retries=0, cache_dir=str(tmp_path / "cache")):  # the network is blocked in tests
+        res = CliRunner().invoke(cli, ["map", str(screening_dir), "--out", str(tmp_path / "m.png"), "--basemap", "osm"])
+    assert res.exit_code == 1 and "basemap" in res.output and "none" in res.output, res.output
