@@ -214,7 +214,7 @@ def render_report(screening, *, summary: Mapping[str, Any], map_html: str, map_p
         "map_html": map_html, "map_png": base64.b64encode(map_png).decode("ascii") if map_png else None,
         "ranking": ranking,
         "ranking_more": t["ranking_more"].format(n=len(screening.ranking) - 200) if len(screening.ranking) > 200 else "",
-        "methods": methods, "attributions": screening.attributions,
+        "methods": methods, "attributions": summary.get("attributions", screening.attributions),
         "limitations": [x.get(lang) or x.get("en", "") for x in screening.limitations],
         "versions": summary["versions"], "seconds": fmt_number(screening.seconds, lang, digits=1),
         "counts": [(labels_kind, n) for labels_kind, n in ((_kind_label(k, lang), n) for k, n in summary["counts_by_kind"].items())],

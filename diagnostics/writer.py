@@ -116,6 +116,11 @@ def write_outputs(screening, out: Path, *, lang: str = "en", basemap: str = "non
 
     paths["map.png"] = write_bytes(out / "map.png", png)
     summary = screening.summary()
+    tiles = {"osm": "Basemap of map.html: © OpenStreetMap contributors (openstreetmap.org/copyright)",
+             "tianditu": "Basemap of map.html: © 天地图 Tianditu, National Platform for Common GeoSpatial Information Services",
+             "gaode": "Basemap of map.html: © 高德地图 AutoNavi"}
+    if basemap in tiles:
+        summary["attributions"] = list(summary["attributions"]) + [tiles[basemap]]
     paths["report.html"] = write_text(out / "report.html", render_report(screening, summary=summary, map_html=map_html,
                                                                           map_png=png, lang=lang))
     summary["run"]["write_seconds"] = round(time.perf_counter() - t0, 3)

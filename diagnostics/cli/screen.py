@@ -116,8 +116,18 @@ def summary_lines(scr, paths: Mapping[str, Path]) -> list[str]:
         lines.append("not assessed (data not provided): " + ", ".join(missing))
     if failed:
         lines.append("failed: " + "; ".join(failed))
+    top = scr.site_visits.sort_values("rank").head(5)
+    for r in top.itertuples(index=False):
+        lines.append(f"  {r.rank}. {_printable(r.name)} [{r.enterprise_id}] score {r.score:.2f} (confidence {r.confidence:.2f}) "
+                     f"WGS-84 {r.lon_wgs84:.5f},{r.lat_wgs84:.5f} GCJ-02 {r.lon_gcj02:.5f},{r.lat_gcj02:.5f}")
     lines.append(f"report: {Path(paths['report.html']).resolve()}")
     return lines
+
+
+def _printable(text: Any, n: int = 40) -> str:
+    """A name safe for a terminal: control characters (ANSI escapes, tabs, newlines) replaced."""
+    s = "".join(c if c.isprintable() else "?" for c in str(text))
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 @click.command("screen")
