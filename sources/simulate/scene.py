@@ -262,18 +262,16 @@ def build_scene(rng: np.random.Generator, preset: Preset) -> Scene:
         water.append(_place(frame, _rect(pu, pv, pu + rng.uniform(60, 120), pv + rng.uniform(40, 80))))
     burn(lc, [w.buffer(12) for w in water[:2]], V)  # tree rows along canals
     burn(lc, water, W)
-    villages = []
     for vu, vv in ((us[0] - 700, 900), (us[-1] + 400 if not preset.subparks else east_us[-1] + 600, -900),
                    (0, vs[0] - 1000), (-800, vs[-1] + 900)):
         vp = _rect(vu - 110, vv - 90, vu + 110, vv + 90)
-        villages.append(vp)
         houses = [_rect(vu + i * 40 - 100, vv + j * 35 - 80, vu + i * 40 - 75, vv + j * 35 - 62)
                   for i in range(5) for j in range(5) if rng.random() < 0.7]
         burn(lc, [_place(frame, vp)], V)
         burn(lc, [_place(frame, h) for h in houses], B)
     # --- inside the park ------------------------------------------------------------------------------------------
     burn(lc, [g.buffer(-1) for g in approved.values()], V)
-    burn(lc, [_place(frame, p) for p in plots_of(plots)], S)
+    burn(lc, [_place(frame, p) for p, _ in plots], S)
     for p in vacant:
         burn(lc, [_place(frame, p)], C if rng.random() < 0.5 else V)
     for e in enterprises:
@@ -292,7 +290,7 @@ def build_scene(rng: np.random.Generator, preset: Preset) -> Scene:
     changes: list[Change] = []
     after = lc.copy()
 
-    def change(kind, poly_l, to, label):
+    def change(kind, poly_l, to):
         poly = _place(frame, poly_l)
         m = features.rasterize([(poly, 1)], out_shape=shape, transform=transform, dtype="uint8") == 1
         vals, counts = np.unique(lc[m], return_counts=True)
@@ -301,25 +299,23 @@ def build_scene(rng: np.random.Generator, preset: Preset) -> Scene:
         changes.append(Change(f"C{len(changes) + 1}", kind, poly, frm, {v: k for k, v in CLASS_CODES.items()}[to]))
 
     top_v = vs[-1]
-    managed_only = managed_local.difference(shapely.union_all(list(approved_local.values())))
     # 1. construction inside the managed boundary but outside the approved one (north extension)
-    change("construction_managed_outside_approved", _rect(200, top_v + 40, 200 + 260, top_v + 40 + 190), B, "new")
+    change("construction_managed_outside_approved", _rect(200, top_v + 40, 200 + 260, top_v + 40 + 190), B)
     # 2. construction outside both boundaries (west of the park, on farmland)
     cu = us[0] - 420
-    change("construction_outside_both", _rect(cu - 120, -300, cu + 120, -300 + 170), B, "new")
+    change("construction_outside_both", _rect(cu - 120, -300, cu + 120, -300 + 170), B)
     # 3. farmland stripped to bare soil (a site being prepared) south of the park, outside the approved boundary
-    change("soil_exposed", _rect(-1000, vs[0] - 220, -1000 + 230, vs[0] - 60), S, "bare")
+    change("soil_exposed", _rect(-1000, vs[0] - 220, -1000 + 230, vs[0] - 60), S)
     if preset.subparks:
         # 4. bare soil inside the managed-only strip between the sub-parks
-        change("soil_exposed", _rect(us[-1] + 80, -450, us[-1] + 320, -450 + 160), S, "bare")
+        change("soil_exposed", _rect(us[-1] + 80, -450, us[-1] + 320, -450 + 160), S)
     if vacant:
         # 5. legal construction on a vacant plot inside the approved boundary
         vp = vacant[0]
-        change("construction_inside_approved", vp.buffer(-25), B, "new")
+        change("construction_inside_approved", vp.buffer(-25), B)
     if preset.name == "hard":
         # 6. a small village expansion onto farmland (near the minimum mapping unit)
-        change("construction_outside_both", _rect(us[0] - 700 + 120, 900 - 60, us[0] - 700 + 210, 900 + 20), B, "new")
-    assert managed_only.area > 0
+        change("construction_outside_both", _rect(us[0] - 700 + 120, 900 - 60, us[0] - 700 + 210, 900 + 20), B)
     scene = Scene(pname, crs, float(lon0), float(lat0), float(x0), float(y0), theta, approved, managed, roads, placed,
                   edges_local, enterprises, changes, water, transform, shape, lc, after, objects)
     if preset.name == "hard":
@@ -353,7 +349,3 @@ def _add_confounders(scene: Scene, rng: np.random.Generator, *, n: int) -> None:
         scene.confounders.append(Change(f"F{len(scene.confounders) + 1}", kind, poly, "cropland", "cropland"))
     scene.apparent_after = apparent
 
-
-def plots_of(plots):
-    """The polygons of a list of (polygon, zone) plots."""
-    return [p for p, _ in plots]

@@ -144,3 +144,19 @@ def test_s5p_so2_same_orbits(small):
     ds = read.read_s5p(small.so2[0], bbox=(t["lon"] - 0.3, t["lat"] - 0.3, t["lon"] + 0.3, t["lat"] + 0.3))
     assert ds.attrs["product"] == "SO2" and ds.sizes["pixel"] > 20
     assert small.truth["so2"]["total_so2_kt_per_year"] > 0
+
+
+def test_project_readers_take_the_park_and_enterprises(small, hard):
+    from parkscan.aoi.boundaries import read_park
+    from parkscan.aoi.enterprises import read_enterprises
+
+    park = read_park(small.park)
+    a = park.area_ha()
+    assert a["approved"] == pytest.approx(small.truth["park"]["area_ha"]["approved"], rel=1e-3)
+    assert a["managed_outside_approved"] == pytest.approx(small.truth["park"]["area_ha"]["managed_outside_approved"],
+                                                          rel=1e-3)
+    ent = read_enterprises(small.enterprises)
+    assert len(ent) == small.truth["park"]["n_enterprises"]
+    assert {s["enterprise_id"] for s in small.truth["sources"]} <= set(ent["enterprise_id"])
+    names = {s.name for s in read_park(hard.park).subparks}
+    assert {"西区", "东区"} <= names
