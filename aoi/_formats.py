@@ -142,10 +142,23 @@ def _read_layer(src: str, name: str, guess_encoding: bool):
             kw["encoding"] = "gb18030"
     try:
         return pyogrio.read_dataframe(src, layer=name, **kw)
+    except UnicodeDecodeError:
+        if kw.get("encoding") == "gb18030":
+            raise
+        # attributes neither declared nor valid UTF-8 (a GeoJSON saved as GBK, ...): GB18030 is a superset of GBK
+        log.info("%s: attributes are not UTF-8; reading them as GB18030/GBK", src)
+        return _read_layer_as(src, name, "gb18030")
     except shapely.errors.GEOSException as err:  # e.g. a ring of 2 points: not even WKB-parseable
         warnings.warn(f"{src}: layer {name!r} has malformed geometries ({_short(err)}); repaired with "
                       "make_valid, check the result", GeometryRepairedWarning, stacklevel=4)
         return pyogrio.read_dataframe(src, layer=name, on_invalid="fix", **kw)
+
+
+def _read_layer_as(src: str, name: str, encoding: str):
+    try:
+        return pyogrio.read_dataframe(src, layer=name, encoding=encoding)
+    except shapely.errors.GEOSException:
+        return pyogrio.read_dataframe(src, layer=name, encoding=encoding, on_invalid="fix")
 
 
 def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None) -> gpd.GeoDataFrame:
@@ -164,6 +177,8 @@ def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None
                 continue
             df["_layer"] = name if len(layers) > 1 else None
             frames.append(df)
+    except UnicodeDecodeError as err:
+        raise AOIError(f"{path}: the attribute text is neither UTF-8 nor GBK ({_short(err)}); save the file as UTF-8") from err
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
             pyogrio.errors.GeometryError, pyogrio.errors.CRSError) as err:
         raise AOIError(f"{path}: cannot read as a geographic file ({_short(err)}); {_HINT}") from err

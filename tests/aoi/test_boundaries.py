@@ -237,3 +237,12 @@ def test_one_row_park_table_via_read_park(tmp_path):
     f.write_text("name,lon,lat,area_ha\n甲,120.6,31.3,100\n乙,120.7,31.3,100\n", encoding="utf-8")
     with pytest.raises(Exception, match="holds 2 parks"):
         read_park(f)
+
+
+def test_geojson_saved_as_gbk(tmp_path):
+    f = tmp_path / "gbk.geojson"
+    fcj = {"type": "FeatureCollection", "features": [feature([RING], 名称="苏州园区", 角色="批复"),
+                                                     feature([square(120.6, 31.3, 0.05)], 名称="苏州园区", 角色="托管")]}
+    f.write_bytes(json.dumps(fcj, ensure_ascii=False).encode("gbk"))
+    park = read_park(f)
+    assert park.name == "苏州园区" and park.managed is not None
