@@ -84,7 +84,7 @@ def _read_wkt(path: Path) -> gpd.GeoDataFrame:
     from ._tables import decode_text
 
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs
         raise AOIError(f"{path}: this is a binary file, not WKT text; {_HINT}")
     text, _ = decode_text(raw, path)
     text = text.strip()

@@ -67,8 +67,9 @@ def check_lonlat_values(lon, lat, where: str) -> None:
     if np.any(np.abs(lon) > 180) or np.any(np.abs(lat) > 90):
         big = max(float(np.max(np.abs(lon))), float(np.max(np.abs(lat))))
         if big > 1000:
+            shown = f"{big:,.0f}" if big < 1e12 else f"{big:.3g}"
             raise AOIError(
-                f"{where}: coordinates look projected (values up to {big:,.0f}, metres?) but the file has no CRS "
+                f"{where}: coordinates look projected (values up to {shown}, metres?) but the file has no CRS "
                 "(or claims lon/lat); add the CRS (a .prj file, or export as GeoPackage / GeoJSON in WGS-84)")
         raise AOIError(
             f"{where}: coordinates outside lon -180..180 / lat -90..90 (max |x|={np.max(np.abs(lon)):.3f}, "

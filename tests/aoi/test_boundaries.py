@@ -246,3 +246,9 @@ def test_geojson_saved_as_gbk(tmp_path):
     f.write_bytes(json.dumps(fcj, ensure_ascii=False).encode("gbk"))
     park = read_park(f)
     assert park.name == "苏州园区" and park.managed is not None
+
+
+def test_wkt_in_utf16(tmp_path):
+    f = tmp_path / "u16.wkt"
+    f.write_bytes("东区;POLYGON((120.60 31.30, 120.63 31.30, 120.63 31.33, 120.60 31.30))".encode("utf-16"))
+    assert read_park(f).metadata["feature_names"] == ["东区"]
