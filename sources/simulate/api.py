@@ -140,7 +140,8 @@ def simulate(out_dir: str | Path, *, seed: int = 42, preset: str = "typical") ->
         name = f"imagery/S2_L2A_{when[:10].replace('-', '')}.tif"
         imgs[key] = write_s2_l2a(out / name, scene, lc, rng, when=when, cloud_cover=p.cloud_cover, avoid=change_mask,
                                  season_shift=0.0 if key == "before" else float(rng.uniform(-0.06, 0.06)),
-                                 apparent=scene.apparent_after if key == "after" else None)
+                                 apparent=scene.apparent_after if key == "after" else None,
+                                 radiometric_sd=0.0 if key == "before" else (0.04 if p.name == "hard" else 0.02))
         imgs[key]["file"] = name
         imgs[key].pop("path")
         write_landcover(out / "truth" / f"landcover_{when[:4]}.tif", scene, lc, when[:10])
@@ -168,10 +169,23 @@ def simulate(out_dir: str | Path, *, seed: int = 42, preset: str = "typical") ->
                 "preset": p.name, "seed": int(seed)}
     truth = _truth(scene, p, seed, sources, mobile_truth, wind, no2_truth, lst_truth, fire_truth, imgs)
     truth["so2"] = so2_truth
+    truth["site_visit_targets"] = _targets(truth)
     dump_json(out / TRUTH_FILE, truth)
     dump_json(out / SCENARIO_FILE, scenario)
     log.info("scenario %s/%s written to %s in %.1f s", p.name, seed, out, time.perf_counter() - t0)
     return load_scenario(out)
+
+
+def _targets(truth: dict) -> list[dict]:
+    """Enterprises a good screening should send inspectors to, with the planted reasons (for ranking evaluation)."""
+    reasons: dict[str, list[str]] = {}
+    for s in truth["sources"]:
+        reasons.setdefault(s["enterprise_id"], []).append("leak: " + ", ".join(s["rates_gs"]))
+    for h in truth["thermal"]["hot_roofs"]:
+        reasons.setdefault(h["enterprise_id"], []).append(f"hot roof +{h['dT_K']:.1f} K")
+    for f in truth["fires"]["persistent"]:
+        reasons.setdefault(f["enterprise_id"], []).append(f"persistent heat source ({f['n_dates']} dates)")
+    return [{"enterprise_id": k, "reasons": v} for k, v in sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
 
 
 def _truth(scene, p, seed, sources, mobile_truth, wind, no2_truth, lst_truth, fire_truth, imgs) -> dict:

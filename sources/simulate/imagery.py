@@ -40,7 +40,7 @@ def cloud_field(rng: np.random.Generator, shape: tuple[int, int], cover: float, 
 
 def write_s2_l2a(path: str | Path, scene: Scene, landcover: np.ndarray, rng: np.random.Generator, *, when: str,
                  cloud_cover: float, avoid: np.ndarray | None = None, season_shift: float = 0.0,
-                 apparent: np.ndarray | None = None) -> dict:
+                 apparent: np.ndarray | None = None, radiometric_sd: float = 0.0) -> dict:
     """Write one L2A-like GeoTIFF: bands B02…B12 (uint16, reflectance × 10 000) then SCL (uint8 values in uint16).
 
     ``apparent`` optionally gives the cover as it looks on this date where it differs from the land cover (a
@@ -49,6 +49,9 @@ def write_s2_l2a(path: str | Path, scene: Scene, landcover: np.ndarray, rng: np.
     """
     look = landcover if apparent is None else apparent
     refl = render_reflectance(look, rng, objects=scene.objects, season_shift=season_shift)
+    # residual radiometric difference between dates (atmospheric correction, BRDF): a small gain per band
+    gains = np.round(1.0 + rng.normal(0.0, radiometric_sd, len(BANDS)), 4) if radiometric_sd else np.ones(len(BANDS))
+    refl = refl * gains[:, None, None].astype(np.float32)
     if apparent is not None:
         m = apparent != landcover
         if m.any():
@@ -88,5 +91,5 @@ def write_s2_l2a(path: str | Path, scene: Scene, landcover: np.ndarray, rng: np.
                 dst.update_tags(b, BANDNAME=name)
             dst.update_tags(len(BANDS) + 1, BANDNAME="SCL",
                             CLASSES="3 cloud shadow; 4 vegetation; 5 not vegetated; 6 water; 8 cloud medium; 9 cloud high")
-    return {"path": str(path), "date": date, "cloud_fraction": round(float((scl >= 8).mean()), 4),
+    return {"path": str(path), "date": date, "band_gains": [float(g) for g in gains], "cloud_fraction": round(float((scl >= 8).mean()), 4),
             "shadow_fraction": round(float((scl == 3).mean()), 4)}
