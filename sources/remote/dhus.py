@@ -180,18 +180,24 @@ def search(api, park=None, *, start, end, platform: str = "Sentinel-2", productt
         kw["producttype"] = producttype
     if max_cloud is not None:
         kw["cloudcoverpercentage"] = (0, max_cloud)
-    date = (_dhus_date(start), _dhus_date(end)) if start or end else None
+    date = (_dhus_date(start), _dhus_date(end, end=True)) if start or end else None
     try:
         return api.query(area=area_wkt, date=date, limit=limit, **kw)
     except (SentinelAPIError, requests.RequestException) as err:
         raise _map_error(err, "search") from err
 
 
-def _dhus_date(v):
+def _dhus_date(v, *, end: bool = False):
+    """``YYYY-MM-DD`` → sentinelsat's ``YYYYMMDD``; an end date becomes the next midnight (inclusive day)."""
+    from datetime import date, timedelta
+
     if v is None:
         return "*"
     s = str(v)
-    return s.replace("-", "") if len(s) == 10 and s[4] == "-" else s
+    if len(s) == 10 and s[4] == "-":
+        d = date.fromisoformat(s) + timedelta(days=1 if end else 0)
+        return d.strftime("%Y%m%d")
+    return s
 
 
 def download(api, product_ids, out_dir: str | os.PathLike, *, checksum: bool = True) -> list[dict]:

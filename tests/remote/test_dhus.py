@@ -58,8 +58,11 @@ def test_query_by_footprint_date_platform_cloud(server):
     prods = dhus.search(api, area_wkt=wkt, start="2018-12-12", end="2018-12-28", platform="Sentinel-2", max_cloud=10)
     assert len(prods) == 5
     assert all(p["cloudcoverpercentage"] <= 10 for p in prods.values())
-    q = server.requests[-1][1]
-    assert "cloudcoverpercentage" in q and "platformname" in q and "Intersects" in q
+    from urllib.parse import unquote_plus
+
+    q = unquote_plus(server.requests[-1][1])
+    assert 'cloudcoverpercentage:["0" TO "10"]' in q and 'platformname:"Sentinel-2"' in q and "Intersects(POLYGON" in q
+    assert 'beginPosition:["2018-12-12T00:00:00Z" TO "2018-12-29T00:00:00Z"]' in q  # the end day is included
 
 
 def test_query_paging_630_results(server):
