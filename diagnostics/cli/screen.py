@@ -164,8 +164,8 @@ def command(park, out, enterprises, mobile, mobile_datum, imagery, before, after
     """
     if (wind_from is None) != (wind_speed is None):
         raise click.UsageError("give --wind-from and --wind-speed together")
-    if (before is None) != (after is None) and imagery is None:
-        raise click.UsageError("--before/--after select imagery dates: give them with --imagery")
+    if (before or after) and not imagery:
+        raise click.UsageError("--before/--after select the dates of --imagery: give --imagery too")
     inputs: dict[str, Any] = {
         "enterprises": enterprises, "mobile": list(mobile) or None, "mobile_datum": mobile_datum, "imagery": imagery,
         "before": before, "after": after, "no2": list(no2) or None, "so2": list(so2) or None, "thermal": thermal,

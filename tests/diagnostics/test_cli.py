@@ -48,6 +48,7 @@ def test_screen_bad_park_is_one_line_exit_1(runner, tmp_path):
     (["--before", "2024-05-01"], "not a date range"),
     (["--before", "2024-06-01/2024-05-01", "--after", "2025-05-01/2025-06-01", "--imagery", "x"], "start is after the end"),
     (["--wind-from", "90"], "--wind-from and --wind-speed together"),
+    (["--before", "2024-05-01/2024-06-01"], "give --imagery too"),
     (["--start", "abc"], "LON,LAT"),
 ])
 def test_screen_usage_errors(runner, tmp_path, h, args, msg):
