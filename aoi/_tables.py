@@ -73,14 +73,25 @@ def find_column(columns: Iterable[object], candidates: Iterable[str], *, exclude
 
 
 def _sniff_sep(text: str) -> str:
-    """The delimiter among , ; TAB | with the highest median count over the first lines (title rows allowed)."""
+    """The delimiter among , TAB ; | that splits the first lines most consistently (title rows allowed).
+
+    For each candidate, the most common non-zero number of delimiters per line and the share of lines
+    having it are computed; the highest share wins, then the larger count (so ``a;b;c`` with decimal
+    commas is read as semicolon-separated).
+    """
+    from collections import Counter
+
     lines = [ln for ln in text.splitlines()[:30] if ln.strip()]
-    best, best_n = ",", 0.0
+    best, best_key = ",", (0.0, 0)
     for sep in (",", "\t", ";", "|"):
-        counts = sorted(ln.count(sep) for ln in lines)
-        n = counts[len(counts) // 2] if counts else 0
-        if n > best_n:
-            best, best_n = sep, n
+        counts = Counter(ln.count(sep) for ln in lines)
+        counts.pop(0, None)
+        if not counts:
+            continue
+        n, k = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        key = (k / len(lines), n)
+        if key > best_key:
+            best, best_key = sep, key
     return best
 
 

@@ -89,9 +89,11 @@ def _parse_coord(v: Any) -> float | None:
         return None
     if isinstance(v, (int, float, np.number)):
         return float(v) if np.isfinite(v) else None
-    s = str(v).strip().replace("，", ".").replace("\u3000", "")
+    s = str(v).strip().replace("\u3000", "")
     if not s:
         return None
+    if re.fullmatch(r"[+-]?\d+[,，]\d+", s):  # decimal comma (semicolon-separated files)
+        s = s.replace(",", ".").replace("，", ".")
     sign = 1.0
     for pre, sg in (("东经", 1), ("北纬", 1), ("西经", -1), ("南纬", -1)):
         if s.startswith(pre):
@@ -235,7 +237,7 @@ def read_enterprises(path: str | Path, *, datum: str | None = None) -> gpd.GeoDa
         if lon == 0 and lat == 0:
             flag("lon/lat", "coordinates are 0, 0 (missing?)", f"{raw_lon}, {raw_lat}")
             continue
-        name = None if cols["name"] is None or _isblank(r[cols["name"]]) else str(r[cols["name"]])
+        name = None if cols["name"] is None or _isblank(r[cols["name"]]) else str(r[cols["name"]]).strip()
         eid = None if cols["enterprise_id"] is None or _isblank(r[cols["enterprise_id"]]) \
             else str(r[cols["enterprise_id"]]).strip()
         if eid is not None and eid in seen_id:

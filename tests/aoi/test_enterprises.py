@@ -155,3 +155,10 @@ def test_title_rows_above_the_header(tmp_path):
     gdf, _ = _read(x)
     assert gdf["enterprise_id"].tolist() == ["91320500MA1"] and gdf["row"].tolist() == [3]
     assert gdf.attrs["flagged"][0]["row"] == 5 and gdf.attrs["flagged"][0]["field"] == "lat"
+
+
+def test_semicolon_file_with_decimal_commas_and_padded_cells(tmp_path):
+    f = tmp_path / "e.csv"
+    f.write_text("名称;经度;纬度\n 甲 ;120,5;31,2\n", encoding="utf-8")
+    gdf, _ = _read(f)
+    assert gdf[["name", "lon", "lat"]].values.tolist() == [["甲", 120.5, 31.2]]
