@@ -155,7 +155,7 @@ def read_enterprises(path: str | Path, *, datum: str | None = None) -> gpd.GeoDa
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``enterprise_id`` (given, else generated ``E001``...), ``name`` (verbatim user text),
+        Columns ``enterprise_id`` (given, else generated ``E001``...), ``name`` (user text, verbatim apart from outer spaces),
         ``industry`` (verbatim or None), ``industry_key`` (see :data:`INDUSTRY_KEYS`), ``lon``, ``lat``
         (WGS-84), ``datum`` (as given), ``row`` (source row), other input columns, ``geometry``
         (Point, EPSG:4326). ``attrs["flagged"]`` lists ``{row, field, reason, value, kept}`` for each
