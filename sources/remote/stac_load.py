@@ -164,7 +164,11 @@ def _composite(ds: xr.Dataset, valid: xr.DataArray, composite: str | None) -> xr
     if composite == "median":
         t = ds.time.values
         mid = t[len(t) // 2]
-        med = ds.median("time", skipna=True, keep_attrs=True).astype("float32")
+        import warnings
+
+        with warnings.catch_warnings():  # pixels masked in every scene stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = ds.median("time", skipna=True, keep_attrs=True).astype("float32")
         return med.expand_dims(time=[mid])
     raise SourceError(f"unknown composite {composite!r}: use 'median', 'least-cloudy' or 'none'")
 
