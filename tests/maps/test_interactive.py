@@ -147,3 +147,43 @@ def test_assets_inline_and_versions():
     css = inline_css("leaflet/leaflet.css")
     assert "images/layers.png" not in css and "data:image/png;base64," in css
     assert "marker-icon.png" not in css  # not shipped, so no request for it
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover
+    given = None
+
+if given is not None:
+    lons = st.floats(min_value=100.0, max_value=125.0, allow_nan=False)
+    lats = st.floats(min_value=20.0, max_value=45.0, allow_nan=False)
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.tuples(lons, lats), min_size=3, max_size=8), st.integers(min_value=1, max_value=3))
+    def test_shift_geojson_keeps_structure_and_matches_convert(pts, nparts):
+        pytest.importorskip("parkscan.aoi.datum")
+        from parkscan.aoi.datum import convert
+
+        ring = [list(p) for p in pts] + [list(pts[0])]
+        geoms = [
+            {"type": "Point", "coordinates": list(pts[0])},
+            {"type": "LineString", "coordinates": [list(p) for p in pts]},
+            {"type": "Polygon", "coordinates": [ring, ring[:4] + [ring[0]]]},
+            {"type": "MultiPolygon", "coordinates": [[ring]] * nparts},
+            {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": list(pts[1])}]},
+        ]
+        fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in geoms]}
+        same = shift_geojson(fc, "wgs84")
+        assert same == fc and same is not fc
+        out = shift_geojson(fc, "gcj02")
+        assert fc["features"][0]["geometry"]["coordinates"] == list(pts[0])  # input untouched
+        ex, ey = convert(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]), "wgs84", "gcj02")
+        line = np.asarray(out["features"][1]["geometry"]["coordinates"])
+        np.testing.assert_allclose(line[:, 0], ex, atol=1e-9)
+        np.testing.assert_allclose(line[:, 1], ey, atol=1e-9)
+        mp = out["features"][3]["geometry"]["coordinates"]
+        assert len(mp) == nparts and len(mp[0][0]) == len(ring)
+        assert len(out["features"][2]["geometry"]["coordinates"][1]) == 5
+        gc = out["features"][4]["geometry"]["geometries"][0]["coordinates"]
+        np.testing.assert_allclose(gc, [ex[1], ey[1]], atol=1e-9)

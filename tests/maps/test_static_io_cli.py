@@ -36,6 +36,8 @@ def test_static_pdf(layers, tmp_path):
     p = render_static(layers, tmp_path / "m.pdf", title="测试园区", lang="zh", dpi=60)
     data = p.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 5_000
+    if cjk_font() is not None:  # the Chinese title is real text in an embedded (subset) CJK font
+        assert b"NotoSansCJK" in data and b"/FontFile" in data
 
 
 def test_cjk_title_renders_without_missing_glyphs(layers, tmp_path):
