@@ -248,7 +248,7 @@ def _write(path: Path, *, lon, lat, lon_b, lat_b, value, precision, qa, t_over, 
             dt.attrs["long_name"] = "offset from reference start time of measurement"
             dt.attrs["units"] = f"milliseconds since {ref:%Y-%m-%d} 00:00:00"
             tu = p.create_variable("time_utc", ("time", "scanline"), h5py.string_dtype())
-            tu[0, :] = np.array([(ref + timedelta(milliseconds=int(ms))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+            tu[0, :] = np.array([(ref + timedelta(milliseconds=int(ms))).strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
                                  for ms in row_ms], dtype=object)
             tu.attrs["long_name"] = "Time of observation as ISO 8601 date-time string"
             for name, arr, units, std in (("latitude", lat, "degrees_north", "latitude"),
