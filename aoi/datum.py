@@ -79,6 +79,14 @@ _MAX_ITER = 30
 def normalize_datum(name: str) -> str:
     """Canonical datum key (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``) of a user-given name.
 
+    Exact aliases (``"GCJ-02"``, ``"EPSG:4490"``, ``"百度"`` ...) first, then descriptive labels
+    containing one (``"高德/火星坐标(GCJ-02)"``, ``"WGS84坐标系"``).
+
+    Examples
+    --------
+    >>> normalize_datum("高德坐标"), normalize_datum("BD-09 (百度)"), normalize_datum("WGS84坐标系")
+    ('gcj02', 'bd09', 'wgs84')
+
     Raises
     ------
     AOIError
@@ -87,6 +95,13 @@ def normalize_datum(name: str) -> str:
     key = str(name).strip().lower().replace(" ", "")
     if key in _ALIASES:
         return _ALIASES[key]
+    # descriptive labels from vendor files: "百度坐标", "高德/火星坐标(GCJ-02)", "WGS84坐标系", "CGCS2000大地坐标"
+    for words, datum in ((("bd09", "bd-09", "百度", "baidu"), "bd09"),
+                         (("gcj", "火星", "高德", "腾讯", "amap", "gaode"), "gcj02"),
+                         (("cgcs", "国家2000", "2000国家"), "cgcs2000"),
+                         (("wgs", "gps", "4326"), "wgs84")):
+        if any(w in key for w in words):
+            return datum
     raise AOIError(f"unknown datum {name!r}: use one of {', '.join(DATUMS)}")
 
 

@@ -126,3 +126,6 @@ def test_shift_m_and_unknown_datum():
     with pytest.raises(AOIError, match="unknown datum"):
         convert(1, 2, "wgs84", "tokyo")
     assert normalize_datum("EPSG:4490") == "cgcs2000" and normalize_datum("百度") == "bd09"
+    assert normalize_datum("高德/火星坐标(GCJ-02)") == "gcj02" and normalize_datum("CGCS2000大地坐标") == "cgcs2000"
+    with pytest.raises(AOIError, match="unknown datum"):
+        normalize_datum("北京54")
