@@ -28,7 +28,7 @@ import requests
 from .credentials import Credentials, get_credentials, register_secret
 from .http import DownloadResult, HTTPSession
 
-__all__ = ["CDSE_URLS", "CDSEProduct", "CDSEToken", "CDSEClient", "odata_filter"]
+__all__ = ["CDSE_URLS", "CDSEProduct", "CDSEToken", "CDSEClient", "odata_filter", "download_name"]
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,14 @@ def odata_filter(*, collection: str, start=None, end=None, wkt: str | None = Non
         parts.append("Attributes/OData.CSC.StringAttribute/any(att:att/Name eq 'productType' and "
                      f"att/OData.CSC.StringAttribute/Value eq '{product_type}')")
     return " and ".join(parts)
+
+
+def download_name(product: CDSEProduct) -> str:
+    """File name of a whole-product download: folders (``.SAFE``, ``.SEN3``, no suffix) come zipped."""
+    name = product.name
+    if name.lower().endswith((".zip", ".nc", ".nc4", ".h5", ".tif", ".tiff")):
+        return name
+    return f"{name}.zip"
 
 
 class CDSEToken:
@@ -302,7 +310,7 @@ class CDSEClient:
         """Download a whole product (zip) to ``out_dir/<name>.zip``, verified against its MD5 and size."""
         if not product.online:
             raise SourceError(f"cdse: product {product.name} is offline (long-term archive); order it and run again later")
-        name = product.name if product.name.endswith(".zip") else f"{product.name}.zip"
+        name = download_name(product)
         url = f"{self.download_url}/Products({product.id})/$value"
 
         def go(headers):

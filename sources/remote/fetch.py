@@ -228,7 +228,7 @@ def _multihash_sha256(value: str | None) -> str | None:
 
 def _fetch_cdse(park, out: Path, *, collection: str, start, end, max_cloud, bands, resolution, urls: dict,
                 progress: Progress | None) -> list[FetchItem]:
-    from .cdse import CDSEClient
+    from .cdse import CDSEClient, download_name
 
     client = CDSEClient(**urls)
     prods = client.search(park, product=collection, start=start, end=end, max_cloud=max_cloud)
@@ -246,7 +246,7 @@ def _fetch_cdse(park, out: Path, *, collection: str, start, end, max_cloud, band
                                        bytes=r.bytes, sha256=r.sha256, dates=(p.start[:10],),
                                        extra={"product": p.name, "transferred": r.transferred}))
             continue
-        name = p.name if p.name.endswith(".zip") else f"{p.name}.zip"
+        name = download_name(p)
         url = f"{client.download_url}/Products({p.id})/$value"
         path, info = cached_download(client.http, url, out / name, md5=p.md5, expected_size=p.size,
                                      downloader=lambda dest, p=p: client.download(

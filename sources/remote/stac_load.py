@@ -100,7 +100,8 @@ def _scale_offset(item: pystac.Item, key: str, default: tuple[float, float]) -> 
 
 
 def _s2_default_scale(item: pystac.Item) -> tuple[float, float]:
-    baseline = str(item.properties.get("s2:processing_baseline", "") or "")
+    props = item.properties
+    baseline = str(props.get("s2:processing_baseline") or props.get("processing:version") or "")
     try:
         new = float(baseline) >= 4.0
     except ValueError:

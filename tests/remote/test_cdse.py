@@ -133,3 +133,11 @@ def test_credentials_from_env_and_netrc(monkeypatch, tmp_path):
 
     with pytest.raises(CredentialsError, match="CDSE_USERNAME and CDSE_PASSWORD"):
         get_credentials("cdse")
+
+
+def test_download_names():
+    from parkscan.sources.remote.cdse import CDSEProduct, download_name
+
+    mk = lambda n: CDSEProduct(id="i", name=n, size=None, md5=None, start="")  # noqa: E731
+    assert download_name(mk("S2A_MSIL2A_X.SAFE")) == "S2A_MSIL2A_X.SAFE.zip"
+    assert download_name(mk("S5P_OFFL_L2__NO2____20240501T0300.nc")) == "S5P_OFFL_L2__NO2____20240501T0300.nc"
