@@ -110,9 +110,19 @@ def _env() -> jinja2.Environment:
     return env
 
 
+@lru_cache(maxsize=1)
+def _evidence_labels() -> dict[str, dict[str, str]]:
+    text = resources.files("parkscan.diagnostics").joinpath("locale/evidence.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
 def _evidence_rows(ev: Mapping[str, Any], lang: str, *, limit: int = 400) -> list[tuple[str, str]]:
+    """(label, value) rows of a finding's evidence; known keys get a label in the report language."""
+    labels = _evidence_labels()
     rows = []
     for k, v in ev.items():
+        key = str(k)
+        k = labels[key].get(lang, key) if key in labels else key
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], Mapping):  # e.g. candidate enterprises
             text = " | ".join(fmt_number(x, lang) for x in v[:5]) + (" …" if len(v) > 5 else "")
         else:
