@@ -86,7 +86,7 @@ def render_map(
     layers: Sequence[Layer],
     *,
     title: str,
-    basemap: str = "none",
+    basemap: str | _bm.Basemap = "none",
     lang: str = "en",
     attributions: Sequence[str] = (),
     subtitle: str = "",
@@ -103,7 +103,8 @@ def render_map(
         Shown at the top of the map and as the page title (escaped).
     basemap
         ``none`` (default, fully offline), ``osm``, ``tianditu`` (needs ``TIANDITU_KEY``) or ``gaode``
-        (GCJ-02 tiles: every overlay is shifted from WGS-84 to GCJ-02 to line up).
+        (GCJ-02 tiles: every overlay is shifted from WGS-84 to GCJ-02 to line up), or a
+        :class:`~parkscan.maps.basemaps.Basemap` for other tile servers (e.g. an intranet tile cache).
     lang
         ``en`` or ``zh`` for the map's own labels.
     attributions
@@ -116,7 +117,7 @@ def render_map(
     folium.Map
         Not saved; use :func:`to_html` / :func:`save_html` for the offline file.
     """
-    bm = _bm.basemap(basemap, lang=lang)
+    bm = basemap if isinstance(basemap, _bm.Basemap) else _bm.basemap(basemap, lang=lang)
     datum = bm.datum
     bounds = focus_bounds(layers)
     if bounds is None:

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
@@ -291,3 +292,56 @@ def chromium():
         pytest.skip(f"chromium did not start in headless mode: {err}")
     yield b
     b.close()
+
+
+# ---------------------------------------------------------------- a loopback XYZ tile server
+
+TILE_RGB = (0, 190, 255)
+
+
+class _Tiles(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        from PIL import Image
+
+        type(self).hits.append(self.path)
+        if not self.path.endswith(".png"):
+            self.send_response(404)
+            self.end_headers()
+            return
+        img = Image.new("RGB", (256, 256), TILE_RGB)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        self.wfile.write(buf.getvalue())
+
+    def log_message(self, *a):
+        pass
+
+
+class TileServer:
+    def __init__(self):
+        self.handler = type("H", (_Tiles,), {"hits": []})
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
+
+    @property
+    def hits(self) -> list[str]:
+        return self.handler.hits
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@pytest.fixture()
+def tile_server():
+    """Uniform-colour PNG tiles at ``{url}/{z}/{x}/{y}.png`` on loopback; ``.hits`` lists requested paths."""
+    s = TileServer()
+    yield s
+    s.close()

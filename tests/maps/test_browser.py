@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 import pytest
 
 from parkscan.maps.interactive import render_map, save_html
@@ -110,6 +112,23 @@ def test_offline_map_in_chromium(chromium, layers, tmp_path, lang):
     nonbg, colours = _stats(page.screenshot())
     assert nonbg > 0.05 and colours > 20, (nonbg, colours)
     assert time.perf_counter() - t0 < 30
+
+
+def test_tile_basemap_requests_only_the_tile_server(chromium, layers, tmp_path, tile_server):
+    """With a tile background the page requests tiles from that server and nothing else."""
+    from parkscan.maps.basemaps import Basemap, TileSpec
+
+    bm = Basemap("local", (TileSpec(tile_server.url + "/{z}/{x}/{y}.png", "Local tiles &copy; test", "Local", subdomains=""),))
+    path = save_html(render_map(layers[:5], title="tiles", basemap=bm), tmp_path / "tiles.html")
+    page = chromium.open(path.resolve().as_uri(), settle=1.5)
+    assert page.errors == [], page.errors[:5]
+    others = [u for u in page.external_requests if not u.startswith(tile_server.url + "/")]
+    assert others == [], others[:5]
+    assert len(tile_server.hits) >= 4 and all(h.endswith(".png") for h in tile_server.hits)
+    assert "Local tiles" in page.eval("document.querySelector('.leaflet-control-attribution').textContent")
+    img = page.screenshot()
+    near = np.all(np.abs(img.astype(int) - np.array([0, 190, 255])) < 20, axis=2)
+    assert near.mean() > 0.3  # the tiles fill the background
 
 
 PARK = """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"测试园区","role":"approved"},

@@ -1,10 +1,7 @@
 """Static-map basemaps: tiles served over loopback, stitched, cached, reprojected; GCJ-02 correction."""
 from __future__ import annotations
 
-import io
 import math
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -17,39 +14,6 @@ from parkscan.maps.tiles import fetch_mosaic, tile_range
 TILE_RGB = (0, 190, 255)
 
 
-class _Tiles(BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self):  # noqa: N802
-        from PIL import Image
-
-        _Tiles.hits.append(self.path)
-        if not self.path.endswith(".png"):
-            self.send_response(404)
-            self.end_headers()
-            return
-        img = Image.new("RGB", (256, 256), TILE_RGB)
-        buf = io.BytesIO()
-        img.save(buf, format="PNG")
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.end_headers()
-        self.wfile.write(buf.getvalue())
-
-    def log_message(self, *a):
-        pass
-
-
-@pytest.fixture()
-def tile_server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    _Tiles.hits = []
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
-
-
 def test_tile_range_limits_tiles():
     z, x0, x1, y0, y1 = tile_range(120.59, 31.25, 120.67, 31.31, max_tiles=16)
     assert (x1 - x0 + 1) * (y1 - y0 + 1) <= 16
@@ -60,10 +24,10 @@ def test_tile_range_limits_tiles():
 def test_static_map_with_loopback_tiles_and_cache(layers, tmp_path, tile_server):
     from parkscan.maps.static import render_static
 
-    spec = TileSpec(tile_server + "/{z}/{x}/{y}.png", "test tiles", "test", subdomains="")
+    spec = TileSpec(tile_server.url + "/{z}/{x}/{y}.png", "test tiles", "test", subdomains="")
     with set_options(cache_dir=str(tmp_path / "cache"), http_retries=0):
         p = render_static(layers[:2], tmp_path / "t.png", title="tiles", basemap=spec, dpi=50)
-        n = len(_Tiles.hits)
+        n = len(tile_server.hits)
         assert n >= 1
         import matplotlib.image as mpimg
 
@@ -71,11 +35,11 @@ def test_static_map_with_loopback_tiles_and_cache(layers, tmp_path, tile_server)
         near = np.all(np.abs(img - np.array(TILE_RGB)) < 25, axis=2)
         assert near.mean() > 0.2  # the tile colour fills the map background
         render_static(layers[:2], tmp_path / "t2.png", title="tiles", basemap=spec, dpi=50)
-        assert len(_Tiles.hits) == n  # second time from the cache
+        assert len(tile_server.hits) == n  # second time from the cache
 
 
 def test_bad_tile_server_is_a_clear_error(tmp_path, tile_server):
-    spec = TileSpec(tile_server + "/{z}/{x}/{y}.jpg", "x", "x", subdomains="")  # 404
+    spec = TileSpec(tile_server.url + "/{z}/{x}/{y}.jpg", "x", "x", subdomains="")  # 404
     with set_options(cache_dir=str(tmp_path / "cache"), http_retries=0), pytest.raises(ParkscanError):
         fetch_mosaic((113.30, 23.10, 113.34, 23.13), spec)
 
@@ -86,7 +50,7 @@ def test_gcj02_mosaic_is_moved_back(tmp_path, tile_server, monkeypatch):
 
     import parkscan.maps.tiles as tiles
 
-    spec = TileSpec(tile_server + "/{z}/{x}/{y}.png", "x", "x", subdomains="")
+    spec = TileSpec(tile_server.url + "/{z}/{x}/{y}.png", "x", "x", subdomains="")
     monkeypatch.setattr(tiles, "basemap", lambda name, lang="en": Basemap(name, (spec,), datum="gcj02" if name == "g" else "wgs84"))
     ext = (113.30, 23.10, 113.34, 23.13)
     with set_options(cache_dir=str(tmp_path / "cache"), http_retries=0):
