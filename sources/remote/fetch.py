@@ -169,7 +169,8 @@ def _fetch_stac(park, out: Path, *, catalog: str, collection: str, start, end, m
             _write_raster(sub, path, variables)
             items.append(FetchItem(id=name, kind="s2-window", url=redact_url(cat.url), path=_rel(path, out),
                                    bytes=path.stat().st_size, sha256=file_sha256(path), dates=tuple(sub.attrs["dates"]),
-                                   extra={"items": ds.attrs["items"], "collection": ds.attrs["collection"],
+                                   extra={"items": ds.attrs["items"], "hrefs": ds.attrs.get("hrefs", []),
+                                          "collection": ds.attrs["collection"],
                                           "resolution_m": resolution or 10, "bands": variables,
                                           "composite": composite, "clear_fraction": ds.attrs.get("clear_fraction"),
                                           "attribution": ds.attrs.get("attribution")}))
@@ -183,7 +184,8 @@ def _fetch_stac(park, out: Path, *, catalog: str, collection: str, start, end, m
         _write_raster(ds, path, ["LST"])
         items.append(FetchItem(id=name, kind="lst-window", url=redact_url(cat.url), path=_rel(path, out),
                                bytes=path.stat().st_size, sha256=file_sha256(path), dates=tuple(ds.attrs["dates"]),
-                               extra={"items": ds.attrs["items"], "units": "K", "attribution": ds.attrs["attribution"]}))
+                               extra={"items": ds.attrs["items"], "hrefs": ds.attrs.get("hrefs", []), "units": "K",
+                                      "attribution": ds.attrs["attribution"]}))
     else:  # Sentinel-5P L2 netCDF files: whole files (swaths), downloaded
         from .stac import search_items
 

@@ -147,6 +147,13 @@ def load_items(items: Sequence[pystac.Item], park, *, assets: Sequence[str], res
     return ds
 
 
+def _hrefs(items: Sequence[pystac.Item], assets: Sequence[str]) -> list[str]:
+    """Asset URLs read (credentials and signatures removed), for manifests."""
+    from .credentials import redact_url
+
+    return [redact_url(it.assets[a].href, keep_query=False) for it in items for a in assets if a in it.assets]
+
+
 def _to_dataset(data: dict[str, xr.DataArray], like: xr.Dataset, park, attrs: dict) -> xr.Dataset:
     out = xr.Dataset(data)
     out = out.drop_vars([c for c in ("spatial_ref",) if c in out.coords])
@@ -271,6 +278,7 @@ def load_imagery(source: "str | StacCatalog | Iterable[pystac.Item]", park, *, s
         "catalog_url": cat.url if cat else "",
         "collection": first.collection_id or "sentinel-2-l2a",
         "items": [it.id for it in items],
+        "hrefs": _hrefs(items, assets),
         "composite": str(composite),
         "clear_fraction": clear,
         "dates": [str(d) for d in days],
@@ -312,7 +320,8 @@ def load_thermal(source, park, *, start, end, max_cloud: float = 30, resolution:
     lst.attrs = {"units": "K", "long_name": "Landsat surface temperature (ST_B10)", "asset": st}
     days = ds.time.values.astype("datetime64[D]")
     attrs = {"source": cat.preset.name if cat else "items", "collection": first.collection_id or "landsat-c2-l2",
-             "items": [it.id for it in items], "composite": str(composite), "dates": [str(d) for d in days],
+             "items": [it.id for it in items], "hrefs": _hrefs(items, assets), "composite": str(composite),
+             "dates": [str(d) for d in days],
              "attribution": "Landsat imagery courtesy of the U.S. Geological Survey"}
     res = _to_dataset({"LST": lst}, ds, park, attrs)
     res = _composite(res, valid.assign_coords(time=res.time), composite)

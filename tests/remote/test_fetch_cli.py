@@ -55,6 +55,7 @@ def test_fetch_stac_window_geotiff(server, tmp_path, park_file):
     m = _manifest(out)
     (item,) = m["items"]
     assert item["kind"] == "s2-window" and item["dates"] == ["2024-05-01", "2024-05-02"]
+    assert len(item["extra"]["hrefs"]) == 2 * 3 and all(h.startswith(server.url + "/data/") for h in item["extra"]["hrefs"])
     f = out / item["path"]
     assert hashlib.sha256(f.read_bytes()).hexdigest() == item["sha256"] and f.stat().st_size == item["bytes"]
     with rasterio.open(f) as src:
