@@ -37,6 +37,7 @@ class Enterprise:
     name: str
     industry: str
     x: float
+    """Registered coordinate (UTM), inside the plot; the emitting roofs are elsewhere in the plot."""
     y: float
     plot: Polygon
     roofs: list[Polygon]
@@ -221,8 +222,9 @@ def build_scene(rng: np.random.Generator, preset: Preset) -> Scene:
             rv0 = pv0 + 20 + r * span + 8
             frac = rng.uniform(0.45, 0.8)
             roofs_l.append(_rect(pu0 + 20, rv0, pu0 + 20 + frac * (pu1 - pu0 - 40), rv0 + span - 16))
-        main_roof = max(roofs_l, key=lambda p: p.area)
-        c = _place(frame, main_roof.centroid)
+        # the registered coordinate is the plot (address/gate area), not the emitting roof: 30–150 m apart
+        pc = plot_l.centroid
+        c = _place(frame, Point(pc.x + rng.uniform(-20, 20), pc.y + rng.uniform(-20, 20)))
         enterprises.append(Enterprise(credit_code(rng), enterprise_name(rng, ind, used), ind, c.x, c.y,
                                       _place(frame, plot_l), [_place(frame, p) for p in roofs_l],
                                       zone if preset.subparks else None))

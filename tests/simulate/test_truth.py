@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 import pyproj
 import rasterio
@@ -23,7 +24,8 @@ def test_sources_are_enterprises(small):
         assert s["enterprise_id"] in ids
         ex, ey = tr.transform(*ids[s["enterprise_id"]])
         sx, sy = tr.transform(s["lon"], s["lat"])
-        assert np.hypot(ex - sx, ey - sy) < 100
+        d = np.hypot(ex - sx, ey - sy)
+        assert d < 300 and d == pytest.approx(s["distance_to_enterprise_point_m"], abs=1.0)  # within the plot
         assert s["rates_gs"] and all(v > 0 for v in s["rates_gs"].values())
 
 
