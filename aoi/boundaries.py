@@ -332,6 +332,16 @@ def read_parks(path: str | Path, *, datum: str = "wgs84", crs_kind: str = "utm")
     ------
     AOIError
         Only when the file as a whole cannot be read (missing, not a geo file or table).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "parks.csv"
+    >>> _ = f.write_text("id,名称,经度,纬度,面积(公顷)\\nA,甲园区,120.6,31.3,500\\nB,乙园区,,31.3,200\\n", encoding="utf-8")
+    >>> for pid, park in read_parks(f):
+    ...     print(pid, type(park).__name__)
+    A Park
+    B AOIError
     """
     path = Path(path)
     datum = normalize_datum(datum)

@@ -42,5 +42,33 @@ def main(n: int = 1_000_000) -> None:
     print(f"gcj02 -> wgs84 one-step formula: max error {one.max():.2f} m, median {np.median(one):.2f} m (comparison)")
 
 
+def bench_readers(n_parks: int = 300, n_ent: int = 10_000) -> None:
+    """read_parks on a GeoJSON of ``n_parks`` parks and read_enterprises on a GBK CSV of ``n_ent`` rows."""
+    import json
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    from parkscan.aoi import read_enterprises, read_parks
+
+    d = Path(tempfile.mkdtemp())
+    feats = []
+    for i in range(n_parks):
+        x, y = 100 + (i % 30) * 0.5, 25 + (i // 30) * 1.0
+        feats.append({"type": "Feature", "properties": {"id": f"P{i}", "name": f"园区{i}"}, "geometry": {
+            "type": "Polygon", "coordinates": [[[x, y], [x + .03, y], [x + .03, y + .02], [x, y + .02], [x, y]]]}})
+    (d / "parks.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    rng = np.random.default_rng(0)
+    rows = "\n".join(f"企业{i},{rng.uniform(110, 120):.6f},{rng.uniform(25, 35):.6f},化工" for i in range(n_ent))
+    (d / "e.csv").write_bytes(("企业名称,经度,纬度,所属行业\n" + rows + "\n").encode("gbk"))
+    _, t_p = timed(read_parks, d / "parks.geojson")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, t_e = timed(read_enterprises, d / "e.csv")
+    print(f"read_parks, {n_parks} parks        {t_p:6.3f} s  ({1000 * t_p / n_parks:.1f} ms/park)")
+    print(f"read_enterprises, {n_ent:,} rows GBK {t_e:6.3f} s")
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    bench_readers()

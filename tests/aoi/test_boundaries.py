@@ -168,7 +168,7 @@ def test_projected_geojson_crs_is_reprojected(tmp_path):
     f = tmp_path / "utm.gpkg"
     _gdf([{"geometry": Polygon(RING)}]).to_crs(4547).to_file(f, driver="GPKG")  # CGCS2000 / 3-degree GK CM 120E
     park = read_park(f, crs_kind="gk3")
-    assert park.crs.to_epsg() == 4549 or park.crs.to_epsg() == 4548  # GK zone of 120.6E (CM 120E -> 4549)
+    assert park.crs.to_epsg() == 4549  # CGCS2000 3-degree GK zone of 120.6E (CM 120E)
     assert park.approved.bounds == pytest.approx((120.60, 31.30, 120.63, 31.33), abs=1e-6)
 
 
