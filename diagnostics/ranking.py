@@ -23,13 +23,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import shapely
-from shapely.geometry import Point
 
 from parkscan.aoi.errors import DiagnosticsError
 
 from .findings import KINDS, Finding
 
-__all__ = ["Weights", "Contribution", "RankedItem", "load_weights", "rank", "coverage_share", "evidence_summary"]
+__all__ = ["Weights", "Contribution", "RankedItem", "load_weights", "rank", "park_level", "coverage_share", "evidence_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,7 @@ _RANKING_KEYS = {
     "max_site_visits": (int, 1, 10_000),
     "min_visit_score": (float, 0.0, 1.0),
     "max_reasons": (int, 1, 100),
+    "max_local_extent_m": (float, 10.0, 1e6),
 }
 
 
@@ -63,6 +63,10 @@ class Weights:
     """Items below this score are not proposed for a visit."""
     max_reasons: int = 4
     """Reasons listed per item."""
+    max_local_extent_m: float = 1500.0
+    """A finding wider than this (bounding-box diagonal, metres) is park-level."""
+    park_level_kinds: tuple[str, ...] = ("no2_enhancement", "so2_enhancement")
+    """Kinds that describe the whole park unless a diagnostic names an enterprise."""
     source: str = "builtin"
     """Where the weights came from (recorded in manifest.json)."""
 
@@ -81,8 +85,17 @@ class Weights:
         """Plain dict for summary.json / manifest.json."""
         return {
             "source": self.source, "kinds": dict(self.kinds), "coverage": dict(self.coverage),
-            **{k: getattr(self, k) for k in _RANKING_KEYS},
+            "park_level_kinds": list(self.park_level_kinds), **{k: getattr(self, k) for k in _RANKING_KEYS},
         }
+
+    def is_park_level(self, finding: Finding, local_geom=None) -> bool:
+        """True when a finding (without a named enterprise) describes the park rather than one place."""
+        if finding.kind in self.park_level_kinds:
+            return True
+        if local_geom is None or local_geom.is_empty:
+            return False
+        minx, miny, maxx, maxy = local_geom.bounds
+        return math.hypot(maxx - minx, maxy - miny) > self.max_local_extent_m
 
 
 def load_weights(path: str | Path | None = None) -> Weights:
@@ -123,6 +136,11 @@ def load_weights(path: str | Path | None = None) -> Weights:
             raise DiagnosticsError(f"{source}: [coverage] {k} = {v!r} must be a number >= 0")
     opts: dict[str, Any] = {}
     for k, v in cfg.get("ranking", {}).items():
+        if k == "park_level_kinds":
+            if not isinstance(v, list) or any(x not in KINDS for x in v):
+                raise DiagnosticsError(f"{source}: [ranking] park_level_kinds must be a list of finding kinds; known: {', '.join(sorted(KINDS))}")
+            opts[k] = tuple(v)
+            continue
         if k not in _RANKING_KEYS:
             raise DiagnosticsError(f"{source}: [ranking] {k!r} is not a ranking setting; known: {', '.join(_RANKING_KEYS)}")
         typ, lo, hi = _RANKING_KEYS[k]
@@ -257,6 +275,18 @@ def _zone_grid(park, size: float):
     return math.floor(minx / size) * size, math.ceil(maxy / size) * size
 
 
+def park_level(park, findings: Sequence[Finding], weights: Weights) -> list[Finding]:
+    """Findings that describe the park as a whole (not attributed to an enterprise or zone)."""
+    out = []
+    known = set() if park.enterprises is None else {str(x) for x in park.enterprises["enterprise_id"]}
+    for f in findings:
+        if f.enterprise_id is not None and str(f.enterprise_id) in known:
+            continue
+        if weights.is_park_level(f, None if f.geometry.is_empty else park.to_local(f.geometry)):
+            out.append(f)
+    return out
+
+
 def rank(
     park,
     findings: Sequence[Finding],
@@ -310,9 +340,12 @@ def rank(
             c = Contribution(f.id, f.kind, base, "named", 0.0, float(f.confidence))
             contribs.setdefault(("enterprise", str(f.enterprise_id)), []).append(c)
             continue
+        if weights.is_park_level(f, local):
+            continue  # describes the park as a whole: see park_level()
         if has_ent and local is not None and weights.attribution_distance_m > 0:
             d = shapely.distance(ent_pts, local)
-            i = int(np.argmin(d))
+            near = np.flatnonzero(d <= d.min() + 1.0)  # ties (e.g. several enterprises inside a polygon): closest to its centre
+            i = int(near[np.argmin(shapely.distance(ent_pts[near], local.centroid))]) if len(near) > 1 else int(np.argmin(d))
             if d[i] <= weights.attribution_distance_m:
                 att = 1.0 - (1.0 - weights.proximity_floor) * float(d[i]) / weights.attribution_distance_m
                 c = Contribution(f.id, f.kind, base * att, "proximity", float(d[i]), float(f.confidence))

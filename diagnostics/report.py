@@ -216,6 +216,8 @@ def render_report(screening, *, summary: Mapping[str, Any], map_html: str, map_p
         "areas": {k: fmt_number(v, lang) for k, v in summary["park"]["areas_ha"].items()},
         "n_findings": len(findings), "n_visits": len(visits), "n_enterprises": summary["park"]["enterprises"],
         "ran": ran, "missing": missing, "failed": failed,
+        "park_level": [f"{_kind_label(x['kind'], lang)}: {x['explain'].get(lang) or x['explain'].get('en', '')}"
+                       for x in summary.get("park_level_findings", [])],
         "no_findings_caveat": t["no_findings_caveat"].format(missing=", ".join(missing)) if missing else "",
         "top_sites": [r["name"] for r in sorted(visits, key=lambda r: r["rank"])[:5]],
         "sections": sections, "coverage": coverage, "findings": findings, "visits": visits,

@@ -140,6 +140,13 @@ class Screening:
                 out[key] = tab
         return out
 
+    @property
+    def park_level(self) -> list[Finding]:
+        """Findings describing the park as a whole (coarse NO₂/SO₂, very large areas): not in the ranking."""
+        from .ranking import park_level
+
+        return park_level(self.park, self.findings, self.weights or load_weights())
+
     def counts(self) -> dict[str, int]:
         """Number of findings per kind."""
         return counts_by_kind(self.findings)
@@ -158,6 +165,8 @@ class Screening:
             "indicators": self.indicators,
             "counts_by_kind": self.counts(),
             "n_findings": len(self.findings),
+            "park_level_findings": [{"id": f.id, "kind": f.kind, "score": round(f.score, 4), "explain": dict(f.explain)}
+                                    for f in self.park_level],
             "site_visits": json.loads(self.site_visits.to_json(orient="records", force_ascii=False)),
             "route": self.route,
             "ranking": [it.as_dict(self.lang) for it in self.ranking],

@@ -125,3 +125,35 @@ def test_site_visits_selection_and_columns(hostile_park):
     assert sorted(table["visit_order"]) == [1, 2, 3]
     assert route["order"] and route["length_m"] > 0
     assert table["reasons"].str.contains("走航").all()
+
+
+def test_park_level_findings_are_not_attributed(hostile_park):
+    from shapely.geometry import box
+
+    from parkscan.diagnostics.ranking import park_level
+
+    e = hostile_park.enterprises.set_index("enterprise_id")
+    lon, lat = float(e.loc["E1", "lon"]), float(e.loc["E1", "lat"])
+    no2 = _f(1, "no2_enhancement", lon, lat)  # coarse column: never pinned on the enterprise next to its point
+    big = Finding(id="big", kind="landcover_change", severity=1, confidence=1, geometry=box(113.29, 23.09, 113.35, 23.14))
+    small = _f(2, "bare_soil", lon + 0.0001, lat)
+    w = load_weights()
+    r = {it.item_id: it for it in rank(hostile_park, [no2, big, small], weights=w)}
+    assert [c.finding_id for c in r["E1"].contributions] == [small.id]
+    assert not any(it.item_type == "zone" for it in r.values())
+    assert [f.id for f in park_level(hostile_park, [no2, big, small], w)] == [no2.id, "big"]
+    named = _f(3, "no2_enhancement", lon, lat, eid="E2")  # unless a diagnostic names the enterprise
+    assert rank(hostile_park, [named], weights=w)[0].item_id == "E2"
+
+
+def test_polygon_ties_go_to_enterprise_nearest_its_centre(hostile_park):
+    import shapely
+    from shapely.geometry import box
+
+    # E1 (113.305, 23.105) and E2 (113.315, 23.112) are both inside (distance 0): the centroid is nearer E1
+    poly = Finding(id="p", kind="built_up_outside_approved", severity=1, confidence=1, geometry=box(113.3045, 23.1045, 113.3152, 23.1122))
+    e = hostile_park.enterprises
+    inside = [i for i, x, y in zip(e["enterprise_id"], e["lon"], e["lat"]) if poly.geometry.contains(shapely.Point(x, y))]
+    assert sorted(inside) == ["E1", "E2"]
+    r = rank(hostile_park, [poly])
+    assert r[0].item_id == "E1" and r[0].contributions[0].distance_m == 0
