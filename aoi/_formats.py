@@ -14,6 +14,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pyogrio.errors
 import shapely
@@ -48,10 +49,14 @@ def read_features(path: Path | str) -> tuple[gpd.GeoDataFrame, str]:
     if not path.exists():
         raise AOIError(f"{path}: file not found; check the path")
     if path.is_dir():
-        shps = sorted(path.glob("*.shp"))
-        if len(shps) != 1:
-            raise AOIError(f"{path}: is a folder; {_HINT}")
-        path = shps[0]
+        names = sorted(p.name for p in path.iterdir())
+        shps = [n for n in names if n.lower().endswith(".shp")]
+        if not shps:
+            raise AOIError(f"{path}: is a folder without shapefiles; {_HINT}")
+        gdf = _read_shapefiles(path, shps, names, in_zip=False)
+        if gdf.empty:
+            raise AOIError(f"{path}: has no features; the boundary file must contain at least one polygon")
+        return gdf, "shapefile"
     suffix = path.suffix.lower()
     try:
         head = path.read_bytes()[:4096]
@@ -134,7 +139,6 @@ def _read_layer(src: str, name: str, guess_encoding: bool):
     kw: dict = {}
     if guess_encoding:
         try:
-            pyogrio.read_info(src, layer=name, encoding="utf-8")
             pyogrio.read_dataframe(src, layer=name, encoding="utf-8", read_geometry=False)
             kw["encoding"] = "utf-8"
         except UnicodeDecodeError:
@@ -161,11 +165,13 @@ def _read_layer_as(src: str, name: str, encoding: str):
         return pyogrio.read_dataframe(src, layer=name, encoding=encoding, on_invalid="fix")
 
 
-def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None) -> gpd.GeoDataFrame:
+def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None,
+              layer_name: str | None = None) -> gpd.GeoDataFrame:
+    """Every geometry layer of one OGR source (``layer_name`` labels a single-layer source, e.g. a .shp)."""
     src = vsi or str(path)
     if has_cpg is None:
         has_cpg = path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists()
-    guess = path.suffix.lower() == ".shp" and not has_cpg if vsi is None else not has_cpg
+    guess = (path.suffix.lower() == ".shp" and not has_cpg) if vsi is None else not has_cpg
     try:
         layers = pyogrio.list_layers(src)
         frames = []
@@ -175,7 +181,7 @@ def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None
             df = _read_layer(src, name, guess)
             if not isinstance(df, gpd.GeoDataFrame):
                 continue
-            df["_layer"] = name if len(layers) > 1 else None
+            df["_layer"] = name if len(layers) > 1 else layer_name
             frames.append(df)
     except UnicodeDecodeError as err:
         raise AOIError(f"{path}: the attribute text is neither UTF-8 nor GBK ({_short(err)}); save the file as UTF-8") from err
@@ -184,13 +190,28 @@ def _read_ogr(path: Path, *, vsi: str | None = None, has_cpg: bool | None = None
         raise AOIError(f"{path}: cannot read as a geographic file ({_short(err)}); {_HINT}") from err
     if not frames:
         raise AOIError(f"{path}: has no geometry layer; {_HINT}")
-    crs = frames[0].crs
-    for f in frames[1:]:
-        if f.crs != crs:
-            f.to_crs(crs, inplace=True) if (f.crs and crs) else None
-    import pandas as pd
+    return _concat(frames)
 
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
+
+def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Concatenate layers, reprojecting each to the first layer's CRS (layers without CRS are kept as read)."""
+    if len(frames) == 1:
+        return frames[0]
+    crs = next((f.crs for f in frames if f.crs is not None), None)
+    same = [f.to_crs(crs) if (crs is not None and f.crs is not None and f.crs != crs) else f for f in frames]
+    return gpd.GeoDataFrame(pd.concat(same, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def _read_shapefiles(path: Path, shps: list[str], names: list[str], *, in_zip: bool) -> gpd.GeoDataFrame:
+    """One or several shapefiles (in a folder or a zip); several are layers named by their file stems."""
+    frames = []
+    for shp in shps:
+        stem = shp[:-4]
+        has_cpg = any(n.lower() == stem.lower() + ".cpg" for n in names)
+        vsi = f"/vsizip/{path.resolve()}/{shp}" if in_zip else str(path / shp)
+        label = Path(stem).name if len(shps) > 1 else None
+        frames.append(_read_ogr(Path(vsi), vsi=vsi, has_cpg=has_cpg, layer_name=label))
+    return _concat(frames)
 
 
 def _read_zip(path: Path) -> tuple[gpd.GeoDataFrame, str]:
@@ -205,9 +226,7 @@ def _read_zip(path: Path) -> tuple[gpd.GeoDataFrame, str]:
     except zipfile.BadZipFile as err:
         raise AOIError(f"{path}: is not a valid zip archive ({err}); {_HINT}") from err
     if shps:
-        cpg = shps[0][:-4].lower() + ".cpg"
-        has_cpg = any(n.lower() == cpg for n in names)
-        return _read_ogr(path, vsi=f"/vsizip/{path.resolve()}/{shps[0]}", has_cpg=has_cpg), "shapefile"
+        return _read_shapefiles(path, shps, names, in_zip=True), "shapefile"
     if others:
         return _read_ogr(path, vsi=f"/vsizip/{path.resolve()}/{others[0]}", has_cpg=True), "ogr"
     raise AOIError(f"{path}: the archive holds no .shp, .kml, .geojson or .gpkg; {_HINT}")

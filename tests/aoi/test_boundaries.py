@@ -252,3 +252,20 @@ def test_wkt_in_utf16(tmp_path):
     f = tmp_path / "u16.wkt"
     f.write_bytes("东区;POLYGON((120.60 31.30, 120.63 31.30, 120.63 31.33, 120.60 31.30))".encode("utf-16"))
     assert read_park(f).metadata["feature_names"] == ["东区"]
+
+
+def test_two_shapefiles_named_by_role_in_a_zip_and_a_folder(tmp_path):
+    d = tmp_path / "shps"
+    d.mkdir()
+    _gdf([{"name": "园区", "geometry": Polygon(RING)}]).to_file(d / "批复范围.shp", encoding="utf-8")
+    _gdf([{"name": "园区", "geometry": Polygon(square(120.60, 31.30, 0.05))}]).to_crs(32651).to_file(
+        d / "托管范围.shp", encoding="gbk")
+    (d / "托管范围.cpg").unlink(missing_ok=True)
+    z = tmp_path / "园区.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for f in d.iterdir():
+            zf.write(f, arcname=f"园区/{f.name}")
+    for src in (d, z):
+        park = read_park(src)
+        assert park.name == "园区" and park.managed is not None
+        assert park.area_ha()["managed"] > park.area_ha()["approved"] * 1.5
