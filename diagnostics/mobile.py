@@ -22,7 +22,7 @@ from shapely.geometry import Point
 from .findings import Finding, finding_id
 from .registry import DiagnosticResult, InputItem, register
 
-__all__ = ["run", "mobile_result", "METHODS", "LIMITATIONS"]
+__all__ = ["run", "mobile_result", "ml_tables", "METHODS", "LIMITATIONS"]
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,56 @@ def mobile_result(park, mobile_run, analysis, *, lang: str = "en") -> Diagnostic
     )
 
 
+def ml_tables(analysis, enterprises=None, *, seed: int = 0, plan: bool = True, lur: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The ML comparisons and the campaign plan as tables, plus a JSON-able summary (problems are notes, not errors).
+
+    Tables: ``lur_cv`` (GBM/RF vs mean/IDW, leave-one-day-out and spatial blocks, per pollutant), ``nmf_profiles``,
+    ``nmf_matches`` (with agreement to the hotspots' fingerprints), ``plan`` (drives needed per pollutant).
+    """
+    from parkscan.aoi.errors import ModelError
+    from parkscan.models.mobile.ml import lur_cv, lur_dataset, nmf_apportion
+    from parkscan.models.mobile.planner import plan_passes
+
+    tables: dict[str, pd.DataFrame] = {}
+    notes: dict[str, Any] = {}
+    counts = {p: sum(p in h for h in analysis.hotspots["pollutants"]) for p in analysis.pollutants}
+    main = sorted(analysis.pollutants, key=lambda p: (-counts[p], analysis.pollutants.index(p)))[:2]
+    if lur:
+        parts = []
+        for p in main:
+            try:
+                cv = lur_cv(lur_dataset(analysis, enterprises, p), seed=seed)
+                cv.insert(0, "pollutant", p)
+                parts.append(cv)
+            except ModelError as err:
+                notes[f"lur_{p}"] = str(err)
+        if parts:
+            tables["lur_cv"] = pd.concat(parts, ignore_index=True)
+    try:
+        nmf = nmf_apportion(analysis.points, analysis.pollutants, seed=seed)
+        prof = nmf.profiles.reset_index(names="factor")
+        tables["nmf_profiles"] = prof
+        m = nmf.matches.copy()
+        fp = [h["fingerprint"]["industry"] for h in analysis.hotspots.to_dict("records")]
+        m["hotspots_with_same_fingerprint"] = [sum(f == ind for f in fp) for ind in m["industry"]]
+        tables["nmf_matches"] = m
+        notes["nmf"] = {"k": nmf.k, "r2": round(nmf.r2, 3),
+                        "hotspot_fingerprints_explained": round(float(np.mean([f in set(m["industry"]) for f in fp])), 3) if fp else None}
+    except ModelError as err:
+        notes["nmf"] = str(err)
+    if plan:
+        rows = []
+        for p in analysis.pollutants:
+            try:
+                pl = plan_passes(analysis, p, seed=seed)
+                rows.append({"pollutant": p, "drives": pl.drives, "single_drive_reliability": round(pl.r1, 3), "drives_needed_for_0.8": pl.needed})
+            except ModelError as err:
+                notes[f"plan_{p}"] = str(err)
+        if rows:
+            tables["plan"] = pd.DataFrame(rows)
+    return tables, notes
+
+
 def _flat_hotspots(hs: pd.DataFrame) -> pd.DataFrame:
     if not len(hs):
         return pd.DataFrame(columns=["hotspot_id", "pollutants", "lon", "lat"])
@@ -249,4 +299,9 @@ def run(park, ctx, *, mobile=None, mobile_datum: str | None = "wgs84", wind: Map
     analysis = analyse(mrun, crs=park.crs if park is not None else None, enterprises=getattr(park, "enterprises", None), wind=wind,
                        **{k: opts[k] for k in keys if k in opts})
     ctx.report("findings", 0.9)
-    return mobile_result(park, mrun, analysis, lang=ctx.lang)
+    res = mobile_result(park, mrun, analysis, lang=ctx.lang)
+    if opts.get("ml"):
+        extra, notes = ml_tables(analysis, getattr(park, "enterprises", None), seed=ctx.seed)
+        res.tables.update(extra)
+        res.indicators["mobile_ml_notes"] = notes
+    return res

@@ -1,7 +1,8 @@
 """``parkscan mobile``: run the mobile-monitoring (走航) diagnostic alone and write its outputs.
 
 Outputs in OUT/: ``segments.csv``, ``peaks.csv``, ``hotspots.geojson``, ``hotspots.csv``, ``flags.csv``,
-``enterprise_scores.csv`` (with --enterprises or a park with enterprises), ``summary.json`` and ``map.html``.
+``enterprise_scores.csv`` (with --enterprises or a park with enterprises), ``summary.json`` and ``map.html``;
+with ``--ml`` also ``lur_cv.csv``, ``nmf_profiles.csv``, ``nmf_matches.csv`` and ``plan.csv``.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def _write_csv(df, path: Path) -> None:
 
 def run_mobile(files: Sequence[str | Path], out: str | Path, *, park_path: str | Path | None = None, enterprises: str | Path | None = None,
                datum: str = "wgs84", mapping: str | Path | None = None, tz: str | None = None, wind: dict | None = None,
-               lang: str = "en", basemap: str = "none", params: dict | None = None) -> dict[str, Any]:
+               lang: str = "en", basemap: str = "none", params: dict | None = None, ml: bool = False) -> dict[str, Any]:
     """Read, analyse and write the outputs of a mobile run; returns the summary dict."""
     import numpy as np
 
@@ -105,6 +106,13 @@ def run_mobile(files: Sequence[str | Path], out: str | Path, *, park_path: str |
         "inputs": [{"id": i.id, "uri": i.uri, "sha256": i.sha256, "size": i.size, "dates": list(i.dates), **i.extra} for i in res.inputs],
         "methods": res.methods, "limitations": res.limitations,
     }
+    if ml:
+        from ..mobile import ml_tables
+
+        extra, notes = ml_tables(analysis, park.enterprises)
+        for name, df in extra.items():
+            _write_csv(df, out / f"{name}.csv")
+        summary["ml"] = {"notes": notes, "tables": sorted(extra)}
     write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=1, default=str))
     return summary
 
@@ -125,9 +133,10 @@ def _wind(ctx, param, value):
 @click.option("--wind-speed", type=click.FloatRange(0, 60), help="Wind speed, m/s (with --wind-from).")
 @click.option("--min-passes", type=click.IntRange(1, 100), default=4, show_default=True, help="Passes for a reliable segment.")
 @click.option("--spacing", "spacing_m", type=click.FloatRange(5, 500), default=30.0, show_default=True, help="Segment length, m.")
+@click.option("--ml", is_flag=True, help="Also run the ML comparisons (LUR CV, NMF) and the campaign planner (slower).")
 @lang_opt
 @basemap_opt
-def command(files, out, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, min_passes, spacing_m, lang, basemap):
+def command(files, out, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, min_passes, spacing_m, ml, lang, basemap):
     """Ingest mobile-monitoring (走航) FILES and find hotspots: segments, peaks, Gi* hotspots, flags and a map.
 
     Example: parkscan mobile run1.csv run2.xlsx track.gpx --out out/mobile --enterprises enterprises.csv
@@ -136,7 +145,7 @@ def command(files, out, park_path, enterprises, datum, mapping, tz, wind_from, w
         raise click.UsageError("give --wind-from and --wind-speed together")
     wind = None if wind_from is None else {"from_deg": float(wind_from), "speed_ms": float(wind_speed)}
     summary = run_mobile(files, out, park_path=park_path, enterprises=enterprises, datum=datum, mapping=mapping, tz=tz, wind=wind,
-                         lang=lang, basemap=basemap, params={"min_passes": min_passes, "spacing_m": spacing_m})
+                         lang=lang, basemap=basemap, params={"min_passes": min_passes, "spacing_m": spacing_m}, ml=ml)
     ind = summary["indicators"]
     click.echo(f"{ind['mobile_points_valid']}/{ind['mobile_points']} valid points, {ind['mobile_km_driven']} km, "
                f"{ind['mobile_segments']} segments (median {ind['mobile_passes_median']:g} passes), {ind['mobile_hotspots']} hotspots")
