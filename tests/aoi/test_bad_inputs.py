@@ -107,3 +107,33 @@ def test_lonlat_values_with_a_projected_crs(tmp_path):
     gpd.GeoDataFrame({"geometry": [Polygon(RING)]}, crs=32651).to_file(f, driver="GPKG")
     with pytest.raises(AOIError, match=r"look like lon/lat degrees \(e.g. 120.6000, 31.3000\) but the file declares the projected CRS"):
         read_park(f)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=600), st.sampled_from([".geojson", ".gpkg", ".kml", ".kmz", ".wkt", ".zip", ".shp", ".csv", ""]))
+def test_random_bytes_never_crash(tmp_path, data, suffix):
+    from parkscan.aoi import read_enterprises, read_parks
+
+    p = tmp_path / f"fuzz{suffix}"
+    p.write_bytes(data)
+    for fn in (read_park, read_parks, read_enterprises):
+        try:
+            fn(p)
+        except AOIError as err:
+            assert "\n" not in str(err)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_random_text_as_wkt_or_geojson_never_crash(tmp_path, text):
+    for name in ("t.wkt", "t.geojson"):
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        try:
+            read_park(p)
+        except AOIError as err:
+            assert "\n" not in str(err)
