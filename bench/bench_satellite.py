@@ -58,7 +58,7 @@ def _match(pred_xy, true_xy, radius, *, one_to_one=True):
 def run_one(sc, park):
     from parkscan.models.satellite.fires import HeatSourceParams, cluster_detections
     from parkscan.models.satellite.flux import divergence_map, flux_divergence
-    from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhancement
+    from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhancement, remove_daily_background
     from parkscan.models.satellite.thermal import thermal_anomalies
     from parkscan.sources.readers.firms import read_firms
     from parkscan.sources.readers.lst import read_lst
@@ -71,10 +71,10 @@ def run_one(sc, park):
     grid = park.grid(1000.0, ring_m=20000.0)
     masks = cell_masks(park, grid, ring_m=15000.0)
     pix = [read_s5p(f, park=park, ring_m=20000.0) for f in sc.no2]
-    ov = oversample(pix, grid, masks=masks)
+    ov = oversample(remove_daily_background(pix, park, ring_m=15000.0), grid, masks=masks)
     enh = park_enhancement(ov, masks)
-    flux = flux_divergence(ov, park, wind=None if ov.has_wind else sc.wind, background=enh.ring_mean)
-    dm = divergence_map(ov, wind=None if ov.has_wind else sc.wind, background=enh.ring_mean)
+    flux = flux_divergence(ov, park, wind=None if ov.has_wind else sc.wind, background=0.0)
+    dm = divergence_map(ov, wind=None if ov.has_wind else sc.wind, background=0.0)
     import shapely
 
     x, y = grid.coords()

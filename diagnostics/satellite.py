@@ -24,7 +24,7 @@ from parkscan.maps.layers import RasterLayer, VectorLayer
 from parkscan.models.satellite.fires import HeatSourceParams, cluster_detections
 from parkscan.models.satellite.flux import divergence_map, flux_divergence
 from parkscan.models.satellite.grids import to_wgs84
-from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhancement
+from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhancement, remove_daily_background
 from parkscan.models.satellite.thermal import join_enterprises, thermal_anomalies
 from parkscan.sources.readers.firms import read_firms
 from parkscan.sources.readers.gppd import GPPD_ATTRIBUTION, plants_near_park, read_gppd
@@ -135,6 +135,13 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
     if not pix:
         res.indicators[key] = {"value": None, "unit": "µmol/m²"}
         return years
+    pix = remove_daily_background(pix, park, ring_m=ring_m)
+    if not pix:
+        res.indicators[key] = {"value": None, "unit": "µmol/m²"}
+        res.limitations.append({"en": f"{product}: no orbit had enough quality-filtered pixels in the ring to set its background.",
+                                "zh": f"{product}：没有轨道在环带内有足够的合格像元来确定背景。"})
+        return years
+    bg_mean = float(np.mean([d.attrs["background"] for d in pix]))
     ov = oversample(pix, grid, masks=masks, method=str(p.get("no2_method", "polygon")))
     enh = park_enhancement(ov, masks, seed=ctx.seed)
     src_ids = tuple(i.id for i in res.inputs if i.kind == product.lower())
@@ -142,7 +149,7 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
     if ov.has_wind:  # per-pixel winds at overpass time from the files beat one mean wind
         wind, wind_src = None, "S5P INPUT_DATA eastward/northward_wind (per pixel, per day)"
     if (wind is not None or ov.has_wind) and np.isfinite(enh.ring_mean):
-        flux = flux_divergence(ov, park, wind=wind, background=enh.ring_mean, seed=ctx.seed)
+        flux = flux_divergence(ov, park, wind=wind, background=0.0, seed=ctx.seed)
     d_u, se_u = enh.delta * UMOL, enh.se * UMOL
     if not np.isfinite(enh.delta):
         res.indicators[key] = {"value": None, "unit": "µmol/m²"}
@@ -192,13 +199,14 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
     xx, yy = np.meshgrid(x, y)
     sel = shapely.contains_xy(near, xx, yy) & np.isfinite(ov.mean)
     # the source is where the emission density (flux divergence + sink) peaks; without wind, where the column peaks
-    score = ov.mean if flux is None else divergence_map(ov, wind=wind, background=enh.ring_mean)
+    score = ov.mean if flux is None else divergence_map(ov, wind=wind, background=0.0)
     sel &= np.isfinite(score)
     r, c = np.unravel_index(np.argmax(np.where(sel, score, -np.inf)), ov.mean.shape)
     plon, plat = park.xy_to_lonlat(x[c], y[r])
     ids, dist = join_enterprises(np.array([x[c]]), np.array([y[r]]), park, max_m=3000.0)
     ev: dict[str, Any] = {
-        "product": product, "park_mean_umol_m2": _clean(enh.park_mean * UMOL), "ring_mean_umol_m2": _clean(enh.ring_mean * UMOL),
+        "product": product, "park_mean_umol_m2": _clean((bg_mean + enh.park_mean) * UMOL),
+        "ring_mean_umol_m2": _clean((bg_mean + enh.ring_mean) * UMOL), "daily_background_mean_umol_m2": _clean(bg_mean * UMOL),
         "enhancement_umol_m2": _clean(d_u), "enhancement_se_umol_m2": _clean(se_u), "z": _clean(enh.z),
         "se_precision_umol_m2": _clean(enh.se_precision * UMOL), "se_bootstrap_days_umol_m2": _clean(enh.se_bootstrap * UMOL),
         "n_days": enh.n_days, "n_pixels": enh.n_pixels, "period": f"{enh.days[0]}/{enh.days[-1]}" if enh.days else None,

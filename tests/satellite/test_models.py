@@ -13,7 +13,7 @@ from parkscan.aoi import Park
 from parkscan.aoi.errors import ModelError
 from parkscan.models.satellite.fires import HeatSourceParams, cluster_detections
 from parkscan.models.satellite.flux import DETECTION_LIMITS, flux_divergence, wind_vector
-from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhancement
+from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhancement, remove_daily_background
 from parkscan.models.satellite.thermal import ThermalParams, thermal_anomalies
 from parkscan.sources.readers.s5p import read_s5p
 
@@ -71,6 +71,8 @@ def _plume_files(tmp_path, e_kg_s, n_days=14, noise=1.5e-5):
     pix = [read_s5p(p, park=park, ring_m=15000) for p in files]
     g = park.grid(1000, ring_m=20000)
     masks = cell_masks(park, g, ring_m=15000)
+    pix = remove_daily_background(pix, park, ring_m=15000)
+    assert all(abs(p.attrs["background"] - 2e-5) < 1e-5 for p in pix)
     return park, src, oversample(pix, g, masks=masks), masks
 
 
@@ -79,7 +81,7 @@ def test_enhancement_and_flux_recover_a_planted_plume(tmp_path):
     enh = park_enhancement(ov, masks)
     assert enh.detectable and enh.z > 5 and enh.n_days == 14
     assert np.isfinite(enh.se_bootstrap) and enh.se >= enh.se_precision
-    est = flux_divergence(ov, park, wind={"from_deg": 270, "speed_ms": 4.0}, background=enh.ring_mean)
+    est = flux_divergence(ov, park, wind={"from_deg": 270, "speed_ms": 4.0}, background=0.0)
     assert est.status == "detected"
     assert est.emission_kg_s == pytest.approx(0.5, rel=0.35)
     assert est.detection_limit_kg_s == DETECTION_LIMITS["NO2"]
@@ -89,7 +91,7 @@ def test_no_plume_is_not_detectable_never_zero(tmp_path):
     park, _, ov, masks = _plume_files(tmp_path, 0.0, n_days=8)
     enh = park_enhancement(ov, masks)
     assert not enh.detectable and enh.upper_limit > 0
-    est = flux_divergence(ov, park, wind={"from_deg": 270, "speed_ms": 4.0}, background=enh.ring_mean)
+    est = flux_divergence(ov, park, wind={"from_deg": 270, "speed_ms": 4.0}, background=0.0)
     assert est.status == "not_detectable"
 
 
