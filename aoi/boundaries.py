@@ -163,11 +163,14 @@ def _prepare(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
 
 
 def _plain(v: Any) -> Any:
+    """A JSON-friendly attribute value (numpy scalars to Python, dates to ISO text, anything else to str)."""
     if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, (pd.Timestamp,)):
+        v = v.item()
+    if isinstance(v, (str, bool, int, float)):
+        return v
+    if hasattr(v, "isoformat"):
         return v.isoformat()
-    return v
+    return str(v)
 
 
 def _common_attributes(gdf: pd.DataFrame) -> dict[str, Any]:
