@@ -41,6 +41,8 @@ class ThermalParams:
     """Block size of the local background (the window is 3×3 blocks)."""
     min_block_pixels: int = 25
     """Same-stratum pixels a window needs, else the stratum-wide statistics are used."""
+    dt_min_water: float = 2.0
+    """Excess (K) enough on water (a uniform surface: warm cooling-water outfalls), with a class raster naming water."""
     upper_q: float = 0.9
     """Without land cover: local quantile of the residual taken as background (hotter than the hottest common surfaces)."""
     class_q: float = 0.5
@@ -277,9 +279,10 @@ def thermal_anomalies(
     z, bg, _ = robust_zscore(t, strata, res_m=res, block_m=p.block_m, min_block_pixels=p.min_block_pixels,
                              upper_q=p.upper_q, class_q=p.class_q)
     delta = t - bg
-    hot = (z >= p.z_min) & (delta >= p.dt_min)
-    lab, n = ndimage.label(hot, structure=np.ones((3, 3)))
     names = dict(class_names or {})
+    water = np.isin(strata, [c for c, n in names.items() if "water" in str(n).lower()]) if source == "classes" else np.zeros(t.shape, bool)
+    hot = (z >= p.z_min) & (delta >= np.where(water, p.dt_min_water, p.dt_min))
+    lab, n = ndimage.label(hot, structure=np.ones((3, 3)))
     rows = []
     fp = park.to_local(park.footprint)
     for i in range(1, n + 1):
