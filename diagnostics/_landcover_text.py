@@ -33,7 +33,8 @@ def _change_findings(park, polys, approved, managed, transform, acc, srcs, dates
         if counts[kind] >= MAX_FINDINGS_PER_KIND:
             continue
         counts[kind] += 1
-        ci = change_ci(row.area_ha, CLASS_CODES[frm], CLASS_CODES[to], acc)
+        event = {"built_up_outside_approved": "to", "farmland_loss": "from"}.get(kind, "any")
+        ci = change_ci(row.area_ha, CLASS_CODES[frm], CLASS_CODES[to], acc, event=event)
         geom = park.to_wgs84(geom_l)
         ev = {"area_ha": round(float(row.area_ha), 2), "area_adjusted_ha": ci["adjusted_ha"], "ci95_ha": ci["ci95_ha"],
               "p_correct": ci["p_correct"], "from": frm, "to": to, "outside_approved_fraction": round(frac_out, 3),
@@ -71,10 +72,10 @@ def _methods(method: dict, acc, mmu_ha: float) -> dict[str, str]:
           f"vegetation, water and bare soil with {how_en}.{acc_en} Change is the post-classification comparison of the two "
           f"periods, kept where the NDVI or NDBI difference exceeds its Otsu threshold, with a minimum mapping unit of {mmu_ha:g} ha. "
           "Areas are error-adjusted with the confusion matrix (Olofsson et al. 2014 estimator for class areas; for change "
-          "patches the product of the two classes' user's accuracies) and given with 95% confidence intervals.")
+          "patches the probability, from the two map classes' rows of the matrix, that the claimed change is real) and given with 95% confidence intervals.")
     zh = (f"对 Sentinel-2 L2A 反射率（已按场景分类去云）用{how_zh}分为建设用地、耕地、植被、水体和裸土。{acc_zh}"
           f"变化为两期分类结果比较，并要求 NDVI 或 NDBI 差值超过 Otsu 自动阈值，最小制图单元 {mmu_ha:g} 公顷。"
-          "面积依据混淆矩阵进行误差校正（类别面积用 Olofsson 等 2014 的分层估计；变化图斑用两期用户精度之积），并给出 95% 置信区间。")
+          "面积依据混淆矩阵进行误差校正（类别面积用 Olofsson 等 2014 的分层估计；变化图斑用两期混淆矩阵行估计变化为真的概率），并给出 95% 置信区间。")
     return {"en": en, "zh": zh}
 
 

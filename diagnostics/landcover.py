@@ -24,6 +24,19 @@ log = logging.getLogger(__name__)
 MAX_FINDINGS_PER_KIND = 15
 
 
+def _state_ci(area_ha: float, code: int, acc) -> dict:
+    """Area of a patch mapped as ``code`` in one period, scaled by that class's user's accuracy, ± 95 % CI."""
+
+    none = {"area_ha": float(area_ha), "adjusted_ha": None, "ci95_ha": None, "p_correct": None}
+    if acc is None or code not in acc.classes:
+        return none
+    u, n = acc.users()[code]
+    if not n:
+        return none
+    se = float(np.sqrt(u * (1 - u) / max(n - 1, 1)))
+    return {"area_ha": float(area_ha), "adjusted_ha": float(area_ha * u), "ci95_ha": float(1.959964 * area_ha * se), "p_correct": float(u)}
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -145,8 +158,7 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
     bpolys = change_polygons(bare, transform, crs)
     bare_findings = []
     for _, row in bpolys.head(MAX_FINDINGS_PER_KIND).iterrows():
-        ci = change_ci(row.area_ha, CLASS_CODES["bare_soil"], CLASS_CODES["bare_soil"], acc)
-        ci["ci95_ha"] = None if ci["ci95_ha"] is None else ci["ci95_ha"]
+        ci = _state_ci(row.area_ha, CLASS_CODES["bare_soil"], acc)
         geom = park.to_wgs84(row.geometry)
         inside = bool(park.approved.intersects(geom))
         bare_findings.append(Finding(

@@ -7,10 +7,10 @@ or the measured matrix of the index rules — and is used two ways:
 * class areas in a zone: the stratified estimator of Olofsson et al. (2014) with the map classes as strata
   and the confusion counts as the (non-probability) reference sample; classes the matrix does not cover
   get their mapped area and no interval;
-* a change patch ``a → b``: the chance that it is a real ``a → b`` change is taken as
-  ``u = UA_a × UA_b`` (classification errors of the two dates assumed independent; index confirmation makes
-  the real figure better), with a binomial standard error on ``n = min(n_a, n_b)`` map-class samples; the
-  patch area estimate is ``A·u ± 1.96·A·SE(u)``. This covers commission only; omitted change needs a
+* a change patch mapped ``a → b``: the chance ``u`` that what the finding claims is true (new ``b``, lost ``a``,
+  or any change; see :func:`change_ci`) from the rows ``a`` and ``b`` of the matrix, classification errors of
+  the two dates assumed independent (index confirmation makes the real figure better), with a binomial
+  standard error on ``n = min(n_a, n_b)`` map-class samples; the patch area estimate is ``A·u ± 1.96·A·SE(u)``. This covers commission only; omitted change needs a
   reference sample from ``parkscan landcover sample``.
 """
 from __future__ import annotations
@@ -119,15 +119,32 @@ def zone_areas(class_map: np.ndarray, zone: np.ndarray, pixel_ha: float, acc: Ac
     return out
 
 
-def change_ci(area_ha: float, from_code: int, to_code: int, acc: Accuracy | None) -> dict:
-    """Error-adjusted area of a change patch ``from → to`` with a 95 % CI (commission only, see module doc)."""
-    if acc is None:
-        return {"area_ha": float(area_ha), "adjusted_ha": None, "ci95_ha": None, "p_correct": None}
-    ua = acc.users()
-    if from_code not in ua or to_code not in ua or not ua[from_code][1] or not ua[to_code][1]:
-        return {"area_ha": float(area_ha), "adjusted_ha": None, "ci95_ha": None, "p_correct": None}
-    u = ua[from_code][0] * ua[to_code][0]
-    n = min(ua[from_code][1], ua[to_code][1])
+def change_ci(area_ha: float, from_code: int, to_code: int, acc: Accuracy | None, *, event: str = "any") -> dict:
+    """Error-adjusted area of a change patch mapped ``from → to``, with a 95 % CI (commission only, see module doc).
+
+    ``event`` says what the finding claims, and so what must be right:
+
+    * ``"to"`` — the place *became* ``to`` (new built-up): P(ref after = to | map to) × P(ref before ≠ to | map from);
+    * ``"from"`` — the place *lost* ``from`` (farmland loss): P(ref before = from | map from) × P(ref after ≠ from | map to);
+    * ``"any"`` — the cover changed: 1 − Σ_c P(c | map from) · P(c | map to).
+
+    Errors of the two dates are assumed independent; ``n = min(n_from, n_to)`` map-class samples give a binomial SE.
+    """
+    none = {"area_ha": float(area_ha), "adjusted_ha": None, "ci95_ha": None, "p_correct": None}
+    if acc is None or from_code not in acc.classes or to_code not in acc.classes:
+        return none
+    i, j = acc.classes.index(from_code), acc.classes.index(to_code)
+    ni, nj = acc.counts[i].sum(), acc.counts[j].sum()
+    if not ni or not nj:
+        return none
+    pf, pt = acc.counts[i] / ni, acc.counts[j] / nj  # P(ref = c | map from), P(ref = c | map to)
+    if event == "to":
+        u = pt[j] * (1 - pf[j])
+    elif event == "from":
+        u = pf[i] * (1 - pt[i])
+    else:
+        u = 1 - float((pf * pt).sum())
+    u = float(np.clip(u, 0.0, 1.0))
+    n = min(ni, nj)
     se = np.sqrt(u * (1 - u) / max(n - 1, 1))
-    return {"area_ha": float(area_ha), "adjusted_ha": float(area_ha * u), "ci95_ha": float(Z95 * area_ha * se),
-            "p_correct": float(u)}
+    return {"area_ha": float(area_ha), "adjusted_ha": float(area_ha * u), "ci95_ha": float(Z95 * area_ha * se), "p_correct": u}

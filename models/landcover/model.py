@@ -28,6 +28,8 @@ FORMAT = "parkscan-landcover-model"
 """Identifies model files."""
 FORMAT_VERSION = 1
 """Bumped whenever the stored layout or the feature computation changes."""
+BATCH_ROWS = 65536
+"""Rows per ``estimator.predict`` call inside a block."""
 
 
 def _sk_version() -> str:
@@ -39,13 +41,13 @@ def _sk_version() -> str:
 def make_estimator(kind: str = "rf", *, seed: int = 0, n_jobs: int = 1, class_weight: str | None = None):
     """The scikit-learn estimator behind a model.
 
-    ``rf`` is a random forest sized for fast prediction (64 trees, depth ≤ 18): about as accurate as
-    500 full-depth trees on the Slovenia benchmark, several times faster to apply.
+    ``rf`` is a random forest sized for fast prediction (32 trees, depth ≤ 14): on the benchmark scene it is
+    as accurate as 64 trees of depth 18 (0.987 vs 0.988) and about 2.5× faster to apply (bench/bench_landcover.py).
     """
     from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 
     if kind == "rf":
-        return RandomForestClassifier(n_estimators=64, max_depth=18, min_samples_leaf=2, n_jobs=n_jobs,
+        return RandomForestClassifier(n_estimators=32, max_depth=14, min_samples_leaf=3, n_jobs=n_jobs,
                                       random_state=seed, class_weight=class_weight)
     if kind == "et":
         return ExtraTreesClassifier(n_estimators=96, max_depth=20, min_samples_leaf=2, n_jobs=n_jobs,
@@ -77,14 +79,16 @@ class LandcoverModel:
         X = feats.reshape(-1, feats.shape[-1])
         bad = ~np.isfinite(X).all(axis=1)
         out = np.full(X.shape[0], NODATA, dtype=np.uint8)
-        good = ~bad
-        if good.any():
-            Xg = X[good]
+        good = np.flatnonzero(~bad)
+        # batches of 64 Ki rows keep each tree's (rows × classes) probability array in cache: ~2× faster
+        for i in range(0, good.size, BATCH_ROWS):
+            sel = good[i:i + BATCH_ROWS]
+            Xg = X[sel]
             if self.class_weights is None:
-                out[good] = self.estimator.predict(Xg).astype(np.uint8)
+                out[sel] = self.estimator.predict(Xg).astype(np.uint8)
             else:
                 proba = self.estimator.predict_proba(Xg) * self.class_weights
-                out[good] = self.classes[proba.argmax(axis=1)].astype(np.uint8)
+                out[sel] = self.classes[proba.argmax(axis=1)].astype(np.uint8)
         return out.reshape(shape)
 
     def predict_cube(self, cube: np.ndarray) -> np.ndarray:

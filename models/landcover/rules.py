@@ -10,7 +10,9 @@ Rules (first match wins), with N = NDVI, W = MNDWI, B = NDBI (period medians):
 
 1. water: W > 0 and N < 0.3 (Xu 2006 uses MNDWI > 0)
 2. vegetation: N ≥ 0.6 (dense, persistent canopy)
-3. cropland: 0.3 ≤ N < 0.6 (or, with several dates, N range over time ≥ 0.3 and max N ≥ 0.4)
+3. cropland: 0.3 ≤ N < 0.6 (moderate cover). A seasonal rule (NDVI range over time) was tried and
+   dropped: on the real Slovenia series it called deciduous forest and mown meadows cropland.
+   With several dates, observations with blue reflectance > 0.25 (cloud, snow) are ignored first.
 4. bare soil: N < 0.3 and blue/red = B02/B04 < 0.7 (soils are red-shifted in the visible; concrete,
    metal roofs and asphalt are grey, blue/red ≈ 0.8–1)
 5. built-up: everything else with N < 0.3
@@ -34,8 +36,7 @@ from .indices import mndwi, ndbi, ndvi
 
 __all__ = ["RULES", "classify_rules", "rules_accuracy"]
 
-RULES = {"water_mndwi": 0.0, "veg_ndvi": 0.6, "low_ndvi": 0.3, "bare_blue_red": 0.7, "crop_range": 0.3,
-         "crop_max": 0.4}
+RULES = {"water_mndwi": 0.0, "veg_ndvi": 0.6, "low_ndvi": 0.3, "bare_blue_red": 0.7, "cloud_blue": 0.25}
 """Thresholds of the rule classifier."""
 
 
@@ -54,6 +55,11 @@ def classify_rules(cube: np.ndarray, bands, *, rules: dict | None = None) -> np.
     cube = np.asarray(cube, "float32")
     if cube.ndim == 3:
         cube = cube[None]
+    if cube.shape[0] > 1 and "B02" in bands:
+        # several dates: drop observations brighter than any surface in the blue (clouds, snow) — a crude
+        # cloud test for imagery that comes without a cloud mask (L1C, composites)
+        cloudy = cube[:, list(bands).index("B02")] > r["cloud_blue"]
+        cube = np.where(cloudy[:, None], np.nan, cube)
     bd = {b: cube[:, i] for i, b in enumerate(bands)}
     import warnings
 
@@ -61,7 +67,6 @@ def classify_rules(cube: np.ndarray, bands, *, rules: dict | None = None) -> np.
         warnings.simplefilter("ignore", RuntimeWarning)
         nd_t = ndvi(bd)
         N = np.nanmedian(nd_t, 0)
-        Nmax, Nmin = np.nanmax(nd_t, 0), np.nanmin(nd_t, 0)
         W = np.nanmedian(mndwi(bd), 0)
         B = np.nanmedian(ndbi(bd), 0)
     out = np.full(N.shape, NODATA, np.uint8)
@@ -73,9 +78,6 @@ def classify_rules(cube: np.ndarray, bands, *, rules: dict | None = None) -> np.
     out[valid & low & (blue_red < r["bare_blue_red"])] = CLASS_CODES["bare_soil"]
     out[valid & ~low] = CLASS_CODES["cropland"]
     out[valid & (N >= r["veg_ndvi"])] = CLASS_CODES["vegetation"]
-    if cube.shape[0] > 1:
-        seasonal = valid & ((Nmax - Nmin) >= r["crop_range"]) & (Nmax >= r["crop_max"])
-        out[seasonal] = CLASS_CODES["cropland"]
     out[valid & (W > r["water_mndwi"]) & (N < r["low_ndvi"])] = CLASS_CODES["water"]
     return out
 

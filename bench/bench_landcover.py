@@ -1,0 +1,163 @@
+"""Benchmark: land-cover prediction speed and memory, dask-chunked vs naive, same model in the same run.
+
+Run: ``.venv/bin/python bench/bench_landcover.py [--size 4000] [--workers 2]``
+
+1. Speed: a 4000 × 4000 × 10 feature array (Sentinel-2-like spectra of the five park classes + noise), the
+   default random forest of ``parkscan.models.landcover`` trained on 20 000 labelled pixels; naive
+   ``clf.predict(whole_array)`` with ``n_jobs=1`` against ``predict_features_dask`` on ``--workers`` threads.
+   Both outputs must be identical (equal accuracy), and the accuracy against the generating classes is printed.
+2. Memory: peak RSS of a child process that predicts a ``--rss-size``² 10-band uint16 GeoTIFF (a) naively
+   (read all, predict) and (b) lazily (rioxarray chunks → dask prediction → block-wise GeoTIFF write).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SPECTRA = np.array([
+    [0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.18, 0.24, 0.21],
+    [0.04, 0.07, 0.05, 0.10, 0.22, 0.28, 0.33, 0.34, 0.20, 0.11],
+    [0.02, 0.05, 0.03, 0.08, 0.25, 0.33, 0.40, 0.41, 0.17, 0.08],
+    [0.06, 0.07, 0.05, 0.04, 0.03, 0.03, 0.03, 0.02, 0.01, 0.01],
+    [0.09, 0.12, 0.16, 0.19, 0.21, 0.22, 0.23, 0.24, 0.30, 0.26],
+], "float32")
+
+
+def scene(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Blocky class layout (64-px patches) and noisy spectra (y, x, 10) float32."""
+    rng = np.random.default_rng(seed)
+    k = -(-n // 64)
+    cls = np.repeat(np.repeat(rng.integers(0, 5, (k, k)), 64, 0), 64, 1)[:n, :n]
+    X = SPECTRA[cls]
+    X += rng.normal(0, 0.03, X.shape).astype("float32")
+    return X, cls + 1
+
+
+def model(seed: int = 0):
+    from parkscan.models.landcover.features import FeatureSpec
+    from parkscan.models.landcover.model import train_model
+
+    X, y = scene(400, seed=seed + 1)
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(X.shape[0] * X.shape[1], 20000, replace=False)
+    Xs, ys = X.reshape(-1, 10)[idx], y.ravel()[idx]
+    spec = FeatureSpec(bands=("B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12"), indices=(),
+                       index_stats=())
+    return train_model(Xs[:, None, :], ys[:, None], spec, seed=seed)
+
+
+def speed(n: int, workers: int) -> dict:
+    import dask
+
+    from parkscan.models.landcover.predict import predict_features_dask
+
+    m = model()
+    X, truth = scene(n)
+    t0, c0 = time.perf_counter(), time.process_time()
+    naive = m.estimator.set_params(n_jobs=1).predict(X.reshape(-1, 10)).reshape(n, n)
+    t_naive, c_naive = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    with dask.config.set(scheduler="threads", num_workers=workers):
+        chunked = predict_features_dask(m, X, chunk=1024).compute()
+    t_dask, c_dask = time.perf_counter() - t0, time.process_time() - c0
+    px = n * n
+    return {"pixels": px, "naive_s": t_naive, "naive_px_s": px / t_naive, "dask_s": t_dask, "dask_px_s": px / t_dask,
+            "naive_px_per_cpu_s": px / c_naive, "dask_px_per_cpu_s": px / c_dask, "load_avg": os.getloadavg()[0],
+            "identical": bool((naive == chunked).all()), "accuracy": float((chunked == truth).mean()), "workers": workers}
+
+
+CHILD = r"""
+import sys, json, resource, time, numpy as np
+mode, tif, model_path, out = sys.argv[1:5]
+from parkscan.models.landcover.model import load_model
+m = load_model(model_path)
+t0 = time.perf_counter()
+if mode == "naive":
+    import rasterio
+    with rasterio.open(tif) as s:
+        X = (s.read().astype("float32") * 1e-4).transpose(1, 2, 0)
+    y = m.estimator.predict(X.reshape(-1, X.shape[-1])).reshape(X.shape[:2]).astype("uint8")
+else:
+    import dask, rioxarray, rasterio
+    from parkscan.models.landcover.predict import predict_features_dask
+    da_ = rioxarray.open_rasterio(tif, chunks={"band": -1, "x": 1024, "y": 1024}).data
+    feats = (da_.astype("float32") * 1e-4).transpose(1, 2, 0)
+    lab = predict_features_dask(m, feats, chunk=1024)
+    with rasterio.open(tif) as s:
+        prof = dict(s.profile, count=1, dtype="uint8", nodata=0, tiled=True, blockxsize=512, blockysize=512)
+    from rasterio.windows import Window
+
+    class Sink:  # da.store target writing each block into its window
+        def __init__(self, dst):
+            self.dst = dst
+        def __setitem__(self, idx, block):
+            r, c = idx
+            self.dst.write(block, 1, window=Window(c.start, r.start, c.stop - c.start, r.stop - r.start))
+
+    with dask.config.set(scheduler="threads", num_workers=2):
+        with rasterio.open(out, "w", **prof) as dst:
+            import dask.array as da
+            da.store(lab, Sink(dst), lock=True)
+print(json.dumps({"mode": mode, "seconds": time.perf_counter() - t0,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def memory(n: int) -> list[dict]:
+    import rasterio
+    from affine import Affine
+
+    m = model()
+    X, _ = scene(n, seed=5)
+    with tempfile.TemporaryDirectory() as tmp:
+        tif = Path(tmp) / "tile.tif"
+        prof = {"driver": "GTiff", "dtype": "uint16", "count": 10, "height": n, "width": n, "crs": "EPSG:32651",
+                "transform": Affine(10, 0, 300000, 0, -10, 3500000), "tiled": True, "blockxsize": 512, "blockysize": 512}
+        with rasterio.open(tif, "w", **prof) as dst:
+            dst.write(np.clip(X * 1e4, 1, 65535).astype("uint16").transpose(2, 0, 1))
+        del X
+        mp = Path(tmp) / "m.joblib"
+        m.save(mp)
+        res = []
+        for mode in ("naive", "dask"):
+            r = subprocess.run([sys.executable, "-c", CHILD, mode, str(tif), str(mp), str(Path(tmp) / f"{mode}.tif")],
+                               capture_output=True, text=True, check=True)
+            res.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=4000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rss-size", type=int, default=4000)
+    ap.add_argument("--skip-memory", action="store_true")
+    a = ap.parse_args()
+    print(f"cpus visible: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    s = speed(a.size, a.workers)
+    print(f"speed on {a.size}×{a.size}×10 ({s['pixels'] / 1e6:.0f} M px), same model, same run:")
+    print(f"  naive clf.predict(whole), n_jobs=1 : {s['naive_s']:6.1f} s  {s['naive_px_s'] / 1e6:5.2f} M px/s")
+    print(f"  dask chunks 1024², {s['workers']} threads    : {s['dask_s']:6.1f} s  {s['dask_px_s'] / 1e6:5.2f} M px/s"
+          f"  (×{s['naive_s'] / s['dask_s']:.2f})")
+    print(f"  outputs identical: {s['identical']}, accuracy vs generating classes {s['accuracy']:.4f}")
+    print(f"  per CPU-second (independent of other load): naive {s['naive_px_per_cpu_s'] / 1e6:.2f} M px, dask "
+          f"{s['dask_px_per_cpu_s'] / 1e6:.2f} M px → on {s['workers']} dedicated cores ≈ "
+          f"{s['dask_px_per_cpu_s'] * s['workers'] / 1e6:.2f} M px/s (load average during the run {s['load_avg']:.1f})")
+    if not a.skip_memory:
+        for r in memory(a.rss_size):
+            print(f"  peak RSS, {a.rss_size}² × 10-band uint16 GeoTIFF → class map, {r['mode']:<5}: "
+                  f"{r['peak_rss_mb']:7.0f} MB in {r['seconds']:.1f} s")
+    print(json.dumps(s))
+
+
+if __name__ == "__main__":
+    main()
