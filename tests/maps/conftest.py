@@ -202,8 +202,16 @@ class Chromium:
         t0 = time.monotonic()
         self.send("Page.navigate", {"url": url}, sid)
         self.wait_event("Page.loadEventFired", timeout=30)
+        page = Page(self, sid, time.monotonic() - t0)
+        deadline = time.monotonic() + 30  # a loaded machine can be slow: wait for the document and its frames
+        while time.monotonic() < deadline and not page.eval(
+                "document.readyState === 'complete' && Array.from(document.querySelectorAll('iframe'))"
+                ".every(f => { try { return !f.contentDocument || f.contentDocument.readyState === 'complete'; }"
+                " catch (e) { return true; } })"):
+            self.pump(0.1)
+        page.load_seconds = time.monotonic() - t0
         self.pump(settle)
-        return Page(self, sid, time.monotonic() - t0)
+        return page
 
     def close(self) -> None:
         try:
