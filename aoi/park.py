@@ -16,7 +16,6 @@ import pyproj
 import shapely
 from affine import Affine
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform as _shp_transform
 
 from .options import OPTIONS
 
@@ -35,6 +34,16 @@ def gk3_crs(lon: float) -> pyproj.CRS:
     if not 75 <= cm <= 135:
         raise ValueError(f"longitude {lon} is outside the CGCS2000 3-degree Gauss-Krüger zones (73.5°E–136.5°E)")
     return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)
+
+
+def _project(transformer: pyproj.Transformer, geom: BaseGeometry) -> BaseGeometry:
+    """Project a shapely geometry with a pyproj transformer (vectorised over all coordinates)."""
+
+    def f(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geom, f)
 
 
 @dataclass(frozen=True)
@@ -145,11 +154,11 @@ class Park:
 
     def to_local(self, geom: BaseGeometry) -> BaseGeometry:
         """Project a WGS-84 geometry into the local metric CRS."""
-        return _shp_transform(self._to_local.transform, geom)
+        return _project(self._to_local, geom)
 
     def to_wgs84(self, geom: BaseGeometry) -> BaseGeometry:
         """Project a local metric geometry back to WGS-84."""
-        return _shp_transform(self._to_wgs84.transform, geom)
+        return _project(self._to_wgs84, geom)
 
     def lonlat_to_xy(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised WGS-84 lon/lat → local metric x/y."""
