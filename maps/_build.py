@@ -180,6 +180,13 @@ def styled_features(layer: VectorLayer, *, lang: str = "en") -> tuple[dict[str, 
             style["fillColor"] = color
             if layer.kind not in ("enterprises",):
                 style["color"] = color
+        gtype = (f.get("geometry") or {}).get("type", "")
+        if "severity" in props and "kind" in props:
+            if gtype in ("Polygon", "MultiPolygon"):  # areas: lighter fill so the park shows through
+                style["fillOpacity"] = min(float(style.get("fillOpacity", 0.3)), 0.35)
+            elif is_number(props.get("severity")) and is_number(props.get("confidence")):
+                # point size grows with severity × confidence (the finding's weight in the ranking)
+                style["radius"] = round(5 + 7 * float(props["severity"]) * float(props["confidence"]), 1)
         if isinstance(props.get("style"), Mapping):  # per-feature style from the producer
             style.update({k: v for k, v in props["style"].items() if isinstance(v, (int, float, str, bool))})
         for k in ("color", "fillColor"):
