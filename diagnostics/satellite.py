@@ -22,7 +22,7 @@ from shapely.geometry import Point, mapping
 from parkscan.aoi.errors import NotDetectableWarning, ParkscanError, SourceIOError
 from parkscan.maps.layers import RasterLayer, VectorLayer
 from parkscan.models.satellite.fires import HeatSourceParams, cluster_detections
-from parkscan.models.satellite.flux import divergence_map, flux_divergence
+from parkscan.models.satellite.flux import flux_divergence, source_location
 from parkscan.models.satellite.grids import to_wgs84
 from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhancement, remove_daily_background
 from parkscan.models.satellite.thermal import join_enterprises, thermal_anomalies
@@ -192,18 +192,9 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
     res.tables[f"satellite_{product.lower()}_days"] = pd.DataFrame(rows)
     if not enh.detectable:
         return years
-    x, y = grid.coords()
-    near = park.to_local(park.footprint).buffer(1500.0)
-    import shapely
-
-    xx, yy = np.meshgrid(x, y)
-    sel = shapely.contains_xy(near, xx, yy) & np.isfinite(ov.mean)
-    # the source is where the emission density (flux divergence + sink) peaks; without wind, where the column peaks
-    score = ov.mean if flux is None else divergence_map(ov, wind=wind, background=0.0)
-    sel &= np.isfinite(score)
-    r, c = np.unravel_index(np.argmax(np.where(sel, score, -np.inf)), ov.mean.shape)
-    plon, plat = park.xy_to_lonlat(x[c], y[r])
-    ids, dist = join_enterprises(np.array([x[c]]), np.array([y[r]]), park, max_m=3000.0)
+    sx, sy, how = source_location(ov, park, wind=wind, use_wind=flux is not None)
+    plon, plat = park.xy_to_lonlat(sx, sy)
+    ids, dist = join_enterprises(np.array([sx]), np.array([sy]), park, max_m=3000.0)
     ev: dict[str, Any] = {
         "product": product, "park_mean_umol_m2": _clean((bg_mean + enh.park_mean) * UMOL),
         "ring_mean_umol_m2": _clean((bg_mean + enh.ring_mean) * UMOL), "daily_background_mean_umol_m2": _clean(bg_mean * UMOL),
@@ -211,7 +202,7 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
         "se_precision_umol_m2": _clean(enh.se_precision * UMOL), "se_bootstrap_days_umol_m2": _clean(enh.se_bootstrap * UMOL),
         "n_days": enh.n_days, "n_pixels": enh.n_pixels, "period": f"{enh.days[0]}/{enh.days[-1]}" if enh.days else None,
         "ring_m": ring_m, "grid_m": grid.res, "peak_lon": round(float(plon), 6), "peak_lat": round(float(plat), 6),
-        "peak_from": "flux divergence" if flux is not None else "column maximum", "nearest_enterprise": ids[0], "nearest_enterprise_m": _clean(dist[0]) if len(dist) else None,
+        "peak_from": how, "location_uncertainty_km": "1–2 (TROPOMI pixels 3.5–5.5 km: park-level)", "nearest_enterprise": ids[0], "nearest_enterprise_m": _clean(dist[0]) if len(dist) else None,
     }
     if flux is not None:
         ev.update({"emission_kg_s": _clean(flux.emission_kg_s), "emission_se_kg_s": _clean(flux.se_kg_s),
