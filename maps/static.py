@@ -375,6 +375,8 @@ def _draw_vector(ax, v: VectorLayer, loc, lang: str, *, zorder: int) -> list[Any
                 continue
             fc = col or style.get("fillColor", edge)
             fill_alpha = max(float(style.get("fillOpacity", 0.2)), 0.25 if col else 0.0)
+            if v.kind == "findings":  # areas lightly filled so the park shows through
+                fill_alpha = min(fill_alpha, 0.3)
             if style.get("fill", True):
                 ax.add_patch(PathPatch(p, facecolor=fc, alpha=fill_alpha, lw=0, zorder=zorder))
             ax.add_patch(PathPatch(p, facecolor="none", edgecolor=col or edge, lw=lw, ls=ls, zorder=zorder + 0.1))
@@ -383,16 +385,20 @@ def _draw_vector(ax, v: VectorLayer, loc, lang: str, *, zorder: int) -> list[Any
             ax.plot(c[:, 0], c[:, 1], color=col or edge, lw=max(lw, 2.5) if v.kind == "segments" else lw, ls=ls,
                     zorder=zorder, solid_capstyle="round")
         for pt in _parts(g, ("Point",)):
-            pts.setdefault(key, []).append((pt.x, pt.y, col))
+            w = 1.0
+            if is_number(props.get("severity")) and is_number(props.get("confidence")):
+                w = 0.45 + 1.1 * float(props["severity"]) * float(props["confidence"])  # size ~ weight in ranking
+            pts.setdefault(key, []).append((pt.x, pt.y, col, w))
         seen.setdefault(key, col or edge)
     for key, items in pts.items():
-        xy = np.array([(x, y) for x, y, _ in items])
+        xy = np.array([(it[0], it[1]) for it in items])
+        weights = np.array([it[3] for it in items])
         col = items[0][2] or style.get("fillColor", edge)
         marker = _KIND_MARKERS.get(key, "o") if v.kind in ("findings", "heat_sources") or v.color_by == "kind" else "o"
         size = 110 if v.kind in ("findings", "heat_sources") else 26
         if v.kind == "heat_sources" and not v.color_by:
             marker = "*"
-        ax.scatter(xy[:, 0], xy[:, 1], s=size, c=col, marker=marker, edgecolors="black", linewidths=0.6,
+        ax.scatter(xy[:, 0], xy[:, 1], s=size * weights, c=col, marker=marker, edgecolors="black", linewidths=0.6,
                    zorder=zorder + 0.5)
     # legend handles
     if v.legend:
