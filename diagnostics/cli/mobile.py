@@ -122,8 +122,9 @@ def _wind(ctx, param, value):
 
 
 @click.command("mobile")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=False, type=click.Path(exists=True, dir_okay=False))
 @out_opt
+@click.option("--url", "urls", multiple=True, help="Platform URL returning CSV or JSON records (token from $PARKSCAN_MOBILE_TOKEN); repeatable.")
 @click.option("--park", "park_path", type=click.Path(exists=True, dir_okay=False), help="Park boundary file; default: the area around the track.")
 @click.option("--enterprises", type=click.Path(exists=True, dir_okay=False), help="Enterprise list (CSV/XLSX/GeoJSON) for upwind attribution.")
 @click.option("--datum", type=click.Choice(DATUMS), default="wgs84", show_default=True, help="Datum of the files' coordinates (gcj02/bd09 from Chinese apps).")
@@ -136,7 +137,7 @@ def _wind(ctx, param, value):
 @click.option("--ml", is_flag=True, help="Also run the ML comparisons (LUR CV, NMF) and the campaign planner (slower).")
 @lang_opt
 @basemap_opt
-def command(files, out, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, min_passes, spacing_m, ml, lang, basemap):
+def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, min_passes, spacing_m, ml, lang, basemap):
     """Ingest mobile-monitoring (走航) FILES and find hotspots: segments, peaks, Gi* hotspots, flags and a map.
 
     Example: parkscan mobile run1.csv run2.xlsx track.gpx --out out/mobile --enterprises enterprises.csv
@@ -144,6 +145,14 @@ def command(files, out, park_path, enterprises, datum, mapping, tz, wind_from, w
     if (wind_from is None) != (wind_speed is None):
         raise click.UsageError("give --wind-from and --wind-speed together")
     wind = None if wind_from is None else {"from_deg": float(wind_from), "speed_ms": float(wind_speed)}
+    if not files and not urls:
+        raise click.UsageError("give at least one FILE or --url")
+    files = list(files)
+    if urls:
+        from parkscan.sources.mobile.platform import fetch_platform
+
+        for i, u in enumerate(urls):
+            files.append(fetch_platform(u, Path(out) / "downloads", name=f"platform_{i + 1}"))
     summary = run_mobile(files, out, park_path=park_path, enterprises=enterprises, datum=datum, mapping=mapping, tz=tz, wind=wind,
                          lang=lang, basemap=basemap, params={"min_passes": min_passes, "spacing_m": spacing_m}, ml=ml)
     ind = summary["indicators"]
