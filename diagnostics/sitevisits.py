@@ -18,7 +18,6 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import Point
 from shapely.ops import nearest_points
 
 from parkscan.aoi.atomic import write_text
