@@ -86,13 +86,11 @@ def write_outputs(screening, out: Path, *, lang: str = "en", basemap: str = "non
         fname = f"{_safe_table_name(name)}.csv"
         if fname in paths:
             fname = f"table_{fname}"
-        if hasattr(table, "drop"):  # a GeoDataFrame: geometry as WKT
-            table = pd.DataFrame(table)
-            for col in table.columns:
-                if table[col].dtype == object and len(table) and hasattr(table[col].iloc[0], "wkt"):
-                    table[col] = [g.wkt if g is not None else "" for g in table[col]]
-        else:
-            table = pd.DataFrame(table)
+        table = pd.DataFrame(table)
+        for col in table.columns:  # geometries (GeoDataFrame) as WKT
+            first = next((v for v in table[col] if v is not None), None) if len(table) else None
+            if hasattr(first, "wkt"):
+                table[col] = [g.wkt if hasattr(g, "wkt") else "" for g in table[col]]
         paths[fname] = write_csv(out / fname, table)
 
     layers = screening_layers(screening, lang=lang)

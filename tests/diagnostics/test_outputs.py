@@ -180,3 +180,19 @@ def test_screening_is_deterministic(tmp_path, hostile_park, fake_diagnostic, h):
     b.write(tmp_path / "b")
     for n in ("findings.geojson", "site_visits.csv", "ranking.csv"):
         assert (tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes(), n
+
+
+def test_geodataframe_tables_as_wkt(tmp_path, park, fake_diagnostic):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from parkscan.diagnostics.registry import DiagnosticResult
+
+    def run(park, ctx, **kw):
+        g = gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point(113.31, 23.11)], crs="EPSG:4326")
+        return DiagnosticResult(name="geo", tables={"geo_points": g})
+
+    fake_diagnostic("geo", (), run)
+    screen(park).write(tmp_path / "o")
+    rows = list(csv.reader(open(tmp_path / "o" / "geo_points.csv", encoding="utf-8-sig")))
+    assert rows[1] == ["a", "POINT (113.31 23.11)"]
