@@ -28,7 +28,7 @@ from parkscan.models.satellite.no2 import cell_masks, oversample, park_enhanceme
 from parkscan.models.satellite.thermal import join_enterprises, thermal_anomalies
 from parkscan.sources.readers.firms import read_firms
 from parkscan.sources.readers.gppd import GPPD_ATTRIBUTION, plants_near_park, read_gppd
-from parkscan.sources.readers.lst import read_lst
+from parkscan.sources.readers.lst import read_landsat_ndvi, read_lst
 from parkscan.sources.readers.s5p import read_s5p, read_s5p_metadata
 
 from .findings import Finding, finding_id
@@ -243,7 +243,8 @@ def _thermal_part(park, ctx, path: Path, res: DiagnosticResult) -> None:
             classes = np.full(grid.shape, -1, dtype="int32")
             reproject(source=src.read(1).astype("int32"), destination=classes, src_transform=src.transform, src_crs=src.crs,
                       dst_transform=grid.transform, dst_crs=grid.crs.to_wkt(), resampling=Resampling.nearest, dst_nodata=-1)
-    tr = thermal_anomalies(lst, park, classes=classes, class_names=p.get("thermal_class_names"))
+    ndvi = read_landsat_ndvi(path, grid) if classes is None else None
+    tr = thermal_anomalies(lst, park, classes=classes, class_names=p.get("thermal_class_names"), ndvi=ndvi)
     item = input_item(path, kind="thermal", id="thermal", dates=(lst.attrs["date"],) if lst.attrs["date"] else (),
                       extra={"kind": lst.attrs["kind"], "cloud_masked_pixels": lst.attrs["n_cloud_masked"]})
     res.inputs.append(item)

@@ -43,6 +43,8 @@ class ThermalParams:
     """Same-stratum pixels a window needs, else the stratum-wide statistics are used."""
     dt_min_water: float = 2.0
     """Excess (K) enough on water (a uniform surface: warm cooling-water outfalls), with a class raster naming water."""
+    footprint_m: float | None = None
+    """Thermal sensor footprint (FWHM, m) for mixed pixels; default the LST's ``footprint_m`` attribute, else 100 m."""
     upper_q: float = 0.9
     """Without land cover: local quantile of the residual taken as background (hotter than the hottest common surfaces)."""
     class_q: float = 0.5
@@ -276,8 +278,9 @@ def thermal_anomalies(
         strata, source = np.where(np.isfinite(t), 0, -1), "none"
     if np.isfinite(t).sum() < 30:
         raise ModelError(f"only {int(np.isfinite(t).sum())} valid LST pixels over the park (cloud or outside the image)")
+    fp_m = p.footprint_m or float(getattr(lst, "attrs", {}).get("footprint_m", 100.0))
     z, bg, _ = robust_zscore(t, strata, res_m=res, block_m=p.block_m, min_block_pixels=p.min_block_pixels,
-                             upper_q=p.upper_q, class_q=p.class_q)
+                             footprint_m=fp_m, upper_q=p.upper_q, class_q=p.class_q)
     delta = t - bg
     names = dict(class_names or {})
     water = np.isin(strata, [c for c, n in names.items() if "water" in str(n).lower()]) if source == "classes" else np.zeros(t.shape, bool)

@@ -20,7 +20,7 @@ import xarray as xr
 
 from parkscan.aoi.errors import SourceIOError
 
-__all__ = ["read_lst", "LANDSAT_ST_SCALE", "LANDSAT_ST_OFFSET", "QA_MASK_BITS", "landsat_date"]
+__all__ = ["read_lst", "read_landsat_ndvi", "LANDSAT_ST_SCALE", "LANDSAT_ST_OFFSET", "LANDSAT_SR_SCALE", "LANDSAT_SR_OFFSET", "QA_MASK_BITS", "landsat_date"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ LANDSAT_ST_SCALE = 0.00341802
 """Collection-2 Level-2 surface-temperature scale factor (K per DN)."""
 LANDSAT_ST_OFFSET = 149.0
 """Collection-2 Level-2 surface-temperature offset (K)."""
+LANDSAT_SR_SCALE = 0.0000275
+"""Collection-2 Level-2 surface-reflectance scale factor."""
+LANDSAT_SR_OFFSET = -0.2
+"""Collection-2 Level-2 surface-reflectance offset."""
 QA_MASK_BITS = {0: "fill", 1: "dilated cloud", 2: "cirrus", 3: "cloud", 4: "cloud shadow"}
 """QA_PIXEL bits that mask a pixel."""
 
@@ -175,10 +179,43 @@ def read_lst(
     da = xr.DataArray(arr, dims=("y", "x"), coords={"y": y, "x": x}, name="lst",
                       attrs={"units": "K", "source": str(path), "kind": kind, "units_in": units_in,
                              "date": landsat_date(path) or info["tags"].get("DATE_ACQUIRED") or "",
-                             "n_cloud_masked": n_cloud})
+                             "n_cloud_masked": n_cloud,
+                             # the thermal sensor's footprint: Landsat TIRS 100 m (TM 120, ETM+ 60), else the native pixel
+                             "footprint_m": (120.0 if path.name[:4].upper() in ("LT04", "LT05") else 60.0 if path.name[:4].upper() == "LE07"
+                                             else 100.0) if is_landsat else float(abs(info["res"][0]))})
     try:
         da = da.rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
     except (ImportError, AttributeError):  # rioxarray missing: keep plain coordinates
         pass
     log.info("%s: LST on %dx%d grid, %d valid pixels", path.name, grid.width, grid.height, int(np.isfinite(arr).sum()))
     return da
+
+
+def read_landsat_ndvi(st_path: str | Path, grid: Any) -> np.ndarray | None:
+    """NDVI on the park grid from the SR bands next to a Landsat C2 L2 ``*_ST_B10.TIF``, or None.
+
+    Landsat 8/9 (``LC08``/``LC09``): red ``SR_B4``, NIR ``SR_B5``; Landsat 4–7: red ``SR_B3``, NIR ``SR_B4``.
+    Reflectance = DN × 0.0000275 − 0.2 (DN 0 = fill).
+
+    Examples
+    --------
+    >>> ndvi = read_landsat_ndvi("LC08_L2SP_118038_20200806_20200916_02_T1_ST_B10.TIF", park.grid(30))  # doctest: +SKIP
+    """
+    st_path = Path(st_path)
+    name = st_path.name
+    tag = next((t for t in ("_ST_B10", "_st_b10", "_ST_B6", "_st_b6") if t in name), None)
+    if tag is None:
+        return None
+    red_b, nir_b = ("B4", "B5") if name[:4].upper() in ("LC08", "LC09") else ("B3", "B4")
+    bands = []
+    for b in (red_b, nir_b):
+        cands = [st_path.with_name(name.replace(tag, f"_SR_{b}")), st_path.with_name(name.replace(tag, f"_sr_{b.lower()}"))]
+        f = next((c for c in cands if c.exists()), None)
+        if f is None:
+            return None
+        arr, _ = _reproject(f, grid, resampling="bilinear", dtype="float64")
+        bands.append(np.where(arr > 0, arr * LANDSAT_SR_SCALE + LANDSAT_SR_OFFSET, np.nan))
+    red, nir = bands
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndvi = (nir - red) / (nir + red)
+    return np.where(np.isfinite(ndvi) & (np.abs(ndvi) <= 1.0), ndvi, np.nan)

@@ -187,3 +187,20 @@ def test_firms_type_decides_when_present():
     rows = [(s[1], s[0], f"2020-01-{d:02d}", 10.0, 0) for d in range(1, 11)]  # 10 dates but FIRMS says vegetation
     cl, _ = cluster_detections(_firms_df(rows, True), park, params=HeatSourceParams(min_dates=3))
     assert cl.cls.tolist() == ["vegetation"]
+
+
+def test_thermal_with_ndvi_strata():
+    park = make_park(seed=5)
+    g = park.grid(30, ring_m=1500)
+    x, y = g.coords()
+    X, Y = np.meshgrid(x, y)
+    rng = np.random.default_rng(3)
+    ndvi = np.where(X < X.mean(), 0.7, 0.15) + rng.normal(0, 0.03, g.shape)  # fields west, built-up east
+    T = np.where(ndvi > 0.4, 302.0, 314.0) + rng.normal(0, 0.6, g.shape)
+    ex, ey = park.lonlat_to_xy(float(park.enterprises.lon.iloc[0]), float(park.enterprises.lat.iloc[0]))
+    T[(np.abs(X - ex) < 60) & (np.abs(Y - ey) < 60)] += 10
+    lst, _ = _lst(park, T)
+    lst.attrs["footprint_m"] = 30.0  # a sharp (not TIRS-blurred) raster: footprint = pixel
+    res = thermal_anomalies(lst, park, ndvi=ndvi)
+    assert res.strata_source == "ndvi"
+    assert res.anomalies.enterprise_id.tolist() == [park.enterprises.enterprise_id.iloc[0]]

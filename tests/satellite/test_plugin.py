@@ -124,3 +124,24 @@ def test_through_screen_and_write(scene, tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert "satellite" in json.dumps(summary)
     assert files
+
+
+def test_so2_files_go_to_so2(scene, tmp_path):
+    """SO2 files (even when passed as no2=) are detected by product and give so2_enhancement."""
+    from _sat_s5p import field_file
+    from _sat_scene import plume_field
+
+    _, park, _ = scene
+    c = park.footprint.centroid
+    f = plume_field((c.x, c.y), 1.5, 4.0, 270.0)  # a strong SO2 source (mol-based plume from the NO2 helper)
+    for d in range(6):
+        field_file(tmp_path, product="SO2", day=d, lon0=c.x, lat0=c.y, field=f, noise=1.5e-5, nscan=30, npix=26)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run(park, ScreenContext(), no2=[tmp_path], wind={"from_deg": 270, "speed_ms": 4})
+    kinds = [f.kind for f in res.findings]
+    assert kinds == ["so2_enhancement"]
+    ev = res.findings[0].evidence
+    assert ev["product"] == "SO2" and ev["detection_limit_kg_s"][0] == pytest.approx(0.2535, abs=1e-3)
+    assert "so2_enhancement" in res.indicators and res.indicators["no2_enhancement"]["value"] is None if "no2_enhancement" in res.indicators else True
+    assert {i.kind for i in res.inputs} == {"so2"}

@@ -125,3 +125,17 @@ def test_gppd_bad_columns(tmp_path):
     p.write_text("foo,bar\n1,2\n")
     with pytest.raises(SourceIOError, match="no column for name, fuel, lat, lon"):
         read_gppd(p)
+
+
+def test_landsat_ndvi_from_sr_bands(tmp_path, grid_park):
+    from parkscan.sources.readers.lst import LANDSAT_SR_OFFSET, LANDSAT_SR_SCALE, read_landsat_ndvi
+
+    _, g = grid_park
+    name = "LC08_L2SP_118038_20200806_20200916_02_T1"
+    st = _tif(tmp_path / f"{name}_ST_B10.TIF", np.full(g.shape, 44000), g, "uint16", nodata=0)
+    assert read_landsat_ndvi(st, g) is None  # no SR bands next to it
+    dn = lambda r: np.full(g.shape, round((r - LANDSAT_SR_OFFSET) / LANDSAT_SR_SCALE))  # noqa: E731
+    _tif(tmp_path / f"{name}_SR_B4.TIF", dn(0.05), g, "uint16", nodata=0)
+    _tif(tmp_path / f"{name}_SR_B5.TIF", dn(0.35), g, "uint16", nodata=0)
+    ndvi = read_landsat_ndvi(st, g)
+    assert np.nanmean(ndvi) == pytest.approx(0.3 / 0.4, abs=1e-3)
