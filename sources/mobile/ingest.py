@@ -124,7 +124,10 @@ def parse_time(s: pd.Series, *, fmt: str | None = None) -> pd.Series:
     """
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
-    num = pd.to_numeric(s, errors="coerce") if s.dtype != object or True else None
+    sample = s.dropna().head(50)
+    num = None
+    if len(sample) and pd.to_numeric(sample, errors="coerce").notna().mean() > 0.9:
+        num = pd.to_numeric(s, errors="coerce")
     if num is not None and num.notna().mean() > 0.9:
         v = num.dropna()
         if (v > 1e11).all():
@@ -133,10 +136,18 @@ def parse_time(s: pd.Series, *, fmt: str | None = None) -> pd.Series:
             return pd.to_datetime(num, unit="s", errors="coerce")
         if ((v > 20000) & (v < 80000)).all():
             return pd.to_datetime(num, unit="D", origin="1899-12-30", errors="coerce")
-    txt = s.astype("string").str.strip()
     if fmt:
-        return pd.to_datetime(txt, format=fmt, errors="coerce")
-    out = pd.to_datetime(txt, format="ISO8601", errors="coerce")
+        return pd.to_datetime(s.astype("string").str.strip(), format=fmt, errors="coerce")
+    try:
+        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+    except (TypeError, ValueError):
+        out = pd.Series(pd.NaT, index=s.index)
+    txt = None
+    if out.isna().mean() > 0.05:
+        txt = s.astype("string").str.strip()
+        cand = pd.to_datetime(txt, format="ISO8601", errors="coerce")
+        if cand.notna().sum() > out.notna().sum():
+            out = cand
     if out.isna().mean() > 0.5:
         alt = txt.str.translate(_CN_TIME).str.replace(r"\s+", " ", regex=True).str.strip(" :")
         for f in ("ISO8601", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M:%S", "%m-%d-%Y %H:%M:%S", "mixed"):
@@ -238,7 +249,9 @@ def _standardise(raw: RawTable, cmap: ColumnMap, *, fid: str, tz: str | None, cl
         col = roles[role]
         raw_v = df[col]
         v = pd.to_numeric(raw_v, errors="coerce")
-        nonnum = v.isna() & raw_v.notna() & (raw_v.astype("string").str.strip() != "")
+        nonnum = v.isna() & raw_v.notna()
+        if nonnum.any():
+            nonnum &= raw_v.astype("string").str.strip().ne("").fillna(False)
         flags.add("BAD_VALUE", file=fid, rows=rows[nonnum.to_numpy()], column=role, detail=f"non-numeric value in {col!r}")
         vals = v.to_numpy(float)
         if not np.isfinite(vals).any():
@@ -426,8 +439,8 @@ def read_mobile(
     for df in tracks + insts:
         fid = df["file"].iloc[0] if len(df) else "?"
         dup, back = flag_time_order(df["t"].to_numpy())
-        flags.add("DUP_TIME", file=fid, rows=df["row"].to_numpy()[dup], times=df["time"].to_numpy()[dup])
-        flags.add("TIME_BACKWARDS", file=fid, rows=df["row"].to_numpy()[back], times=df["time"].to_numpy()[back])
+        flags.add("DUP_TIME", file=fid, rows=df["row"].to_numpy()[dup], times=df["time"].iloc[np.flatnonzero(dup)])
+        flags.add("TIME_BACKWARDS", file=fid, rows=df["row"].to_numpy()[back], times=df["time"].iloc[np.flatnonzero(back)])
         df["_ok"] = ~(dup | back) & df["time"].notna().to_numpy()
     if insts:
         gps = pd.concat([d[d["_ok"]] for d in tracks], ignore_index=True)
@@ -478,7 +491,7 @@ def _clean_points(pts: pd.DataFrame, flags: FlagLog, units: dict, *, lag_s, max_
         jump = flag_gps_jumps(t, lon, lat, max_speed_kmh=max_speed_kmh)
         if jump.any():
             j = sel[jump]
-            flags.add("GPS_JUMP", file=str(trip), rows=pts["row"].to_numpy()[j], times=pts["time"].to_numpy()[j], column="lon/lat",
+            flags.add("GPS_JUMP", file=str(trip), rows=pts["row"].to_numpy()[j], times=pts["time"].iloc[j], column="lon/lat",
                       detail=f"implied speed > {max_speed_kmh:g} km/h")
             valid[j] = False
             sel = sel[~jump]
@@ -486,7 +499,7 @@ def _clean_points(pts: pd.DataFrame, flags: FlagLog, units: dict, *, lag_s, max_
         st = flag_stationary(t, lon, lat, min_s=stationary_s)
         if st.any():
             s = sel[st]
-            flags.add("STATIONARY", file=str(trip), rows=pts["row"].to_numpy()[s], times=pts["time"].to_numpy()[s],
+            flags.add("STATIONARY", file=str(trip), rows=pts["row"].to_numpy()[s], times=pts["time"].iloc[s],
                       detail=f"stationary for more than {stationary_s:g} s")
             stationary[s] = True
     pts["valid"] = valid
