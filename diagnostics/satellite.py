@@ -284,6 +284,10 @@ def _fires_part(park, ctx, path: Path, res: DiagnosticResult, plants: pd.DataFra
     item = input_item(path, kind="fires", id="fires", dates=(f"{dates[0]}/{dates[-1]}",) if dates else (),
                       extra={"sensor": sensor, "rows": int(len(df)), "rows_flagged": n_flag})
     res.inputs.append(item)
+    if not dates:
+        res.limitations.append({"en": "FIRMS: the file has no valid detections, so its observation period is unknown; "
+                                      "0 heat sources means none were detected, not that none exist.",
+                                "zh": "FIRMS：文件中没有有效火点，观测时段未知；热源数为 0 仅表示未探测到。"})
     if n_flag:
         res.limitations.append({"en": f"FIRMS: {n_flag} rows flagged and not used ({caught[0].message if caught else ''}).",
                                 "zh": f"FIRMS：{n_flag} 行数据被标记且未使用。"})
@@ -449,8 +453,8 @@ def run(park, ctx, *, no2=None, so2=None, thermal=None, fires=None, wind=None, r
             errors.append(str(err))
     if years:
         res.attributions.insert(0, f"Contains modified Copernicus Sentinel data {_years_label(years)}")
-    dates = sorted({d for i in res.inputs for d in i.dates if d})
-    res.coverage = {"status": "partial" if errors else "ok", "dates": dates[:1] + dates[-1:] if dates else [],
+    dates = sorted({part for i in res.inputs for d in i.dates if d for part in str(d).split("/")})
+    res.coverage = {"status": "partial" if errors else "ok", "dates": [f"{dates[0]}/{dates[-1]}"] if dates else [],
                     "detail": "; ".join(errors)[:800] if errors else f"used: {', '.join(parts_ok) or 'nothing'}"}
     if errors and not parts_ok:
         res.coverage["status"] = "failed"
