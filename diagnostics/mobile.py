@@ -210,7 +210,7 @@ def mobile_result(park, mobile_run, analysis, *, lang: str = "en") -> Diagnostic
         limitations.insert(0, {"en": "No wind in the files and none given: attribution uses distance only.", "zh": "文件无风向数据且未给定风向：溯源仅按距离。"})
     tables = {
         "segments": seg.drop(columns=[c for c in ("x", "y") if c in seg]),
-        "peaks": analysis.peaks.drop(columns=[c for c in ("x", "y") if c in analysis.peaks]),
+        "peaks": _peak_table(analysis.peaks),
         "flags": flags,
         "hotspots": _flat_hotspots(hs),
         "enterprise_scores": analysis.enterprise_scores,
@@ -272,6 +272,14 @@ def ml_tables(analysis, enterprises=None, *, seed: int = 0, plan: bool = True, l
         if rows:
             tables["plan"] = pd.DataFrame(rows)
     return tables, notes
+
+
+def _peak_table(peaks: pd.DataFrame) -> pd.DataFrame:
+    out = peaks.drop(columns=[c for c in ("x", "y") if c in peaks]).copy()
+    for c in ("t_start", "t_end"):
+        if c in out:
+            out.insert(out.columns.get_loc(c), c.replace("t_", "time_"), pd.to_datetime(out[c].astype(float), unit="s", utc=True).dt.strftime("%Y-%m-%d %H:%M:%S"))
+    return out.drop(columns=[c for c in ("t_start", "t_end") if c in out])
 
 
 def _flat_hotspots(hs: pd.DataFrame) -> pd.DataFrame:
