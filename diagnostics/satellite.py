@@ -158,7 +158,7 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
     elif enh.detectable:
         res.indicators[key] = {"value": f"{d_u:.1f} ± {se_u:.1f}", "unit": "µmol/m²"}
     else:
-        res.indicators[key] = {"value": f"not detectable (< {enh.upper_limit * UMOL:.1f})", "unit": "µmol/m²"}
+        res.indicators[key] = {"value": f"not detectable (< {max(enh.upper_limit, 2 * enh.se) * UMOL:.1f})", "unit": "µmol/m²"}
         warnings.warn(f"{product} park enhancement {d_u:.1f} ± {se_u:.1f} µmol/m² is not detectable (z = {enh.z:.1f})",
                       NotDetectableWarning, stacklevel=2)
     res.indicators[f"{key}_umol_m2"] = {"value": _clean(d_u), "unit": "µmol/m²",
@@ -179,16 +179,21 @@ def _column_part(park, ctx, files: list[Path], product: str, wind: dict | None, 
     fin = img[np.isfinite(img)]
     if fin.size:
         lo, hi = np.quantile(fin, [0.02, 0.98])
-        res.layers.append(RasterLayer(name=f"{product} oversampled (TROPOMI, µmol/m²)" if ctx.lang != "zh" else f"{product} 过采样柱浓度（TROPOMI，µmol/m²）",
+        res.layers.append(RasterLayer(name=f"{product} above the daily background (TROPOMI, µmol/m²)" if ctx.lang != "zh" else f"{product} 相对逐日背景（TROPOMI，µmol/m²）",
                                       image=_rgba(img, "YlOrRd", lo, hi, 0.7), bounds=bounds, opacity=0.7,
                                       legend={f"{lo:.0f}": _hex("YlOrRd", 0.0), f"{(lo + hi) / 2:.0f}": _hex("YlOrRd", 0.5), f"{hi:.0f}": _hex("YlOrRd", 1.0)},
                                       time=f"{min(dates)}/{max(dates)}" if dates else None))
     # table: per-day park and ring means
     rows = []
+    day_bg: dict[str, list[float]] = {}
+    for dsb in pix:
+        day_bg.setdefault(dsb.attrs["date"], []).append(dsb.attrs["background"])
     for k, d in enumerate(ov.days):
         pn, pdn = ov.day_num[k][masks["park"]].sum(), ov.day_den[k][masks["park"]].sum()
         rn, rdn = ov.day_num[k][masks["ring"]].sum(), ov.day_den[k][masks["ring"]].sum()
-        rows.append({"date": d, "park_umol_m2": pn / pdn * UMOL if pdn else None, "ring_umol_m2": rn / rdn * UMOL if rdn else None})
+        rows.append({"date": d, "background_umol_m2": float(np.mean(day_bg[d])) * UMOL if d in day_bg else None,
+                     "park_above_background_umol_m2": pn / pdn * UMOL if pdn else None,
+                     "ring_above_background_umol_m2": rn / rdn * UMOL if rdn else None})
     res.tables[f"satellite_{product.lower()}_days"] = pd.DataFrame(rows)
     if not enh.detectable:
         return years
