@@ -221,7 +221,10 @@ def _standardise(raw: RawTable, cmap: ColumnMap, *, fid: str, tz: str | None, cl
         flags.add("TZ_ASSUMED", file=fid, detail="time zone not stated (give tz in a --mapping file): times taken as written")
     ts_utc = ts_utc + pd.to_timedelta(clock_offset_s, unit="s")
     out["time"] = ts_utc.astype("datetime64[ns, UTC]")
-    out["local_date"] = ts.dt.strftime("%Y-%m-%d") if getattr(ts.dt, "tz", None) is None else ts_utc.dt.strftime("%Y-%m-%d")
+    day = (ts if getattr(ts.dt, "tz", None) is None else ts_utc).dt.floor("D")
+    codes, uniq = pd.factorize(day)
+    names = np.array([d.strftime("%Y-%m-%d") for d in uniq] + [None], dtype=object)
+    out["local_date"] = names[np.where(codes < 0, len(uniq), codes)]
     bad_t = out["time"].isna().to_numpy()
     flags.add("BAD_TIME", file=fid, rows=rows[bad_t], column=str(roles.get("time", "time")))
     info["tz"] = tz_used

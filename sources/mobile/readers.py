@@ -154,7 +154,7 @@ def _meta_lines(lines: list[str]) -> dict[str, str]:
 
 def _read_text(path: Path, data: bytes, opts: dict[str, Any]) -> RawTable:
     text, enc = decode(data, path, opts.get("encoding"))
-    lines = text.splitlines()
+    lines = text.splitlines() if len(text) < 1_000_000 else text[:400_000].splitlines()[:-1]  # the head is enough to find the header
     if not lines or not any(x.strip() for x in lines):
         raise SourceIOError(f"{path}: the file is empty; expected a header line and data rows")
     hr = opts.get("header_row")
@@ -175,7 +175,10 @@ def _read_text(path: Path, data: bytes, opts: dict[str, Any]) -> RawTable:
         if nxt and sum(normalise_unit(c) is not None for c in nxt) >= max(1, len([c for c in nxt if c]) // 2) and not any(_looks_numeric(c) for c in nxt):
             unit_row = {hd: c for hd, c in zip(headers, nxt) if c}
             start += 1
-    body = "\n".join(lines[start:])
+    # the body starts after `start` physical lines (universal newlines)
+    body = io.StringIO(text)
+    for _ in range(start):
+        body.readline()
     problems: list[str] = []
     # keep headers unique
     seen: dict[str, int] = {}
@@ -197,7 +200,7 @@ def _read_text(path: Path, data: bytes, opts: dict[str, Any]) -> RawTable:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(
-                io.StringIO(body), sep=r"\s+" if delim == " " else delim, header=None, names=uniq,
+                body, sep=r"\s+" if delim == " " else delim, header=None, names=uniq,
                 dtype=str if opts.get("all_text") else None, skip_blank_lines=False, engine="c" if delim != " " else "python",
                 on_bad_lines="warn", index_col=False, decimal=decimal, keep_default_na=True, na_values=["--", "-", "NA", "N/A", "null", "NULL", "无", "#N/A"],
             )
@@ -211,8 +214,9 @@ def _read_text(path: Path, data: bytes, opts: dict[str, Any]) -> RawTable:
     blank = df.isna().all(axis=1)
     if blank.any():
         df = df[~blank]
-    if len(df) and len(lines[-1].split(delim if delim != " " else None)) < len(uniq) and not text.endswith(("\n", "\r")):
-        problems.append(f"last line {len(lines)} is incomplete (truncated file?)")
+    last = text.rstrip("\r\n").rsplit("\n", 1)[-1]
+    if len(df) and len(last.split(delim if delim != " " else None)) < len(uniq) and not text.endswith(("\n", "\r")):
+        problems.append(f"last line {start + len(df)} is incomplete (truncated file?)")
     return RawTable(path=path, data=df, first_line=start + 1, kind="csv", encoding=enc, delimiter=delim, meta=meta, problems=problems, unit_row=unit_row)
 
 
