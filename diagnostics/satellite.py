@@ -459,8 +459,13 @@ def run(park, ctx, *, no2=None, so2=None, thermal=None, fires=None, wind=None, r
     if years:
         res.attributions.insert(0, f"Contains modified Copernicus Sentinel data {_years_label(years)}")
     dates = sorted({part for i in res.inputs for d in i.dates if d for part in str(d).split("/")})
+    used = sorted({i.kind for i in res.inputs})
+    zh_names = {"no2": "NO2", "so2": "SO2", "thermal": "地表温度", "fires": "火点", "reference": "电厂名录"}
     res.coverage = {"status": "partial" if errors else "ok", "dates": [f"{dates[0]}/{dates[-1]}"] if dates else [],
-                    "detail": "; ".join(errors)[:800] if errors else f"used: {', '.join(parts_ok) or 'nothing'}"}
+                    "inputs": used + (["wind"] if any("wind_source" in f.evidence for f in res.findings) else []),
+                    "detail": "; ".join(errors)[:800] if errors else f"used: {', '.join(used) or 'nothing'}",
+                    "detail_zh": ("部分输入无法读取：" + "; ".join(errors)[:800]) if errors
+                    else "已使用：" + "、".join(zh_names.get(k, k) for k in used)}
     if errors and not parts_ok:
         res.coverage["status"] = "failed"
     return res
