@@ -176,7 +176,8 @@ def _weights_gaussian(cx, cy, grid, x0, y0, kh, kw, k_exp=4.0):
     det = np.where(det == 0, np.nan, det)
     s = (dx * v[:, 1, None, None] - dy * v[:, 0, None, None]) / det[:, None, None]
     t = (dy * u[:, 0, None, None] - dx * u[:, 1, None, None]) / det[:, None, None]
-    w = np.exp(-np.log(2.0) * (np.abs(s) ** k_exp + np.abs(t) ** k_exp))  # |s| = 1 at the pixel edge (half width)
+    # s, t = ±0.5 on the pixel edges: the response is 1/2 there (FWHM = pixel size), flat-top for k_exp = 4
+    w = np.exp(-np.log(2.0) * (np.abs(2 * s) ** k_exp + np.abs(2 * t) ** k_exp))
     w = np.nan_to_num(w)
     area = np.abs(det)
     cell = res * res
