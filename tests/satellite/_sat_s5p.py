@@ -52,7 +52,8 @@ def swath(lon0: float, lat0: float, *, nscan: int = 30, npix: int = 24, dx_km: f
 
 def write_s5p_l2(path: str | Path, *, product: str = "NO2", start: datetime | None = None, orbit: int = 12367,
                  lon: np.ndarray, lat: np.ndarray, lon_b: np.ndarray, lat_b: np.ndarray,
-                 value: np.ndarray, precision: np.ndarray, qa: np.ndarray, with_pixels: bool = True) -> Path:
+                 value: np.ndarray, precision: np.ndarray, qa: np.ndarray, with_pixels: bool = True,
+                 delta_since_day: bool = False, wind: tuple[float, float] | None = None) -> Path:
     """Write an S5P L2 file with the real group/variable layout (h5netcdf)."""
     import h5netcdf
 
@@ -81,7 +82,8 @@ def write_s5p_l2(path: str | Path, *, product: str = "NO2", start: datetime | No
         t.attrs["units"] = "seconds since 2010-01-01 00:00:00"
         dt = p.create_variable("delta_time", ("time", "scanline"), "i4")
         dt[:] = (int((start - ref).total_seconds() * 1000) + np.arange(nscan) * 840)[None, :]
-        dt.attrs["units"] = "milliseconds"
+        # processor 1.x: "milliseconds since 2020-03-03 00:00:00"; some files: plain "milliseconds"
+        dt.attrs["units"] = f"milliseconds since {ref:%Y-%m-%d} 00:00:00" if delta_since_day else "milliseconds"
         for v, arr in (("latitude", lat), ("longitude", lon)):
             x = p.create_variable(v, ("time", "scanline", "ground_pixel"), "f4")
             x[:] = arr[None].astype("f4")
@@ -95,7 +97,14 @@ def write_s5p_l2(path: str | Path, *, product: str = "NO2", start: datetime | No
             q[:] = np.clip(np.round(qa * 100), 0, 100).astype("u1")[None]
             q.attrs["scale_factor"] = np.float32(0.01)
             q.attrs["add_offset"] = np.float32(0.0)
-        geo = p.create_group("SUPPORT_DATA").create_group("GEOLOCATIONS")
+        sup = p.create_group("SUPPORT_DATA")
+        if wind is not None:
+            inp = sup.create_group("INPUT_DATA")
+            for v, val in (("eastward_wind", wind[0]), ("northward_wind", wind[1])):
+                x = inp.create_variable(v, ("time", "scanline", "ground_pixel"), "f4")
+                x[:] = np.full((1, nscan, npix), val, "f4")
+                x.attrs["units"] = "m s-1"
+        geo = sup.create_group("GEOLOCATIONS")
         for v, arr in (("latitude_bounds", lat_b), ("longitude_bounds", lon_b)):
             x = geo.create_variable(v, ("time", "scanline", "ground_pixel", "corner"), "f4")
             x[:] = arr[None].astype("f4")
@@ -104,7 +113,7 @@ def write_s5p_l2(path: str | Path, *, product: str = "NO2", start: datetime | No
 
 def field_file(out_dir: Path, *, product: str = "NO2", day: int = 0, lon0: float, lat0: float,
                field: Callable[[np.ndarray, np.ndarray], np.ndarray], noise: float = 5e-6, rng=None,
-               qa_fraction_bad: float = 0.1, **kw) -> Path:
+               qa_fraction_bad: float = 0.1, wind: tuple[float, float] | None = None, **kw) -> Path:
     """One orbit file whose column is ``field(lon, lat)`` + noise, with some pixels flagged bad."""
     rng = rng or np.random.default_rng(day)
     lon, lat, lb, ab = swath(lon0, lat0, offset=(rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5)), **kw)
@@ -120,4 +129,4 @@ def field_file(out_dir: Path, *, product: str = "NO2", day: int = 0, lon0: float
     qa = np.where(rng.random(lon.shape) < qa_fraction_bad, 0.4, 1.0)
     start = datetime(2020, 3, 1, 5, 0, tzinfo=timezone.utc) + timedelta(days=day)
     return write_s5p_l2(out_dir, product=product, start=start, orbit=12300 + day, lon=lon, lat=lat, lon_b=lb, lat_b=ab,
-                        value=val, precision=prec, qa=qa)
+                        value=val, precision=prec, qa=qa, wind=wind)

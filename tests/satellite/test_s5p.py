@@ -104,3 +104,13 @@ def test_missing_corners(tmp_path):
         del h["PRODUCT/SUPPORT_DATA/GEOLOCATIONS/longitude_bounds"]
     with pytest.raises(SourceIOError, match="longitude_bounds"):
         read_s5p(f, bbox=BBOX)
+
+
+def test_delta_time_since_day_and_input_winds(tmp_path):
+    lon, lat, lb, ab = swath(120.6, 31.3, nscan=10, npix=8)
+    f = write_s5p_l2(tmp_path, lon=lon, lat=lat, lon_b=lb, lat_b=ab, value=np.full(lon.shape, 3e-5),
+                     precision=np.full(lon.shape, 1e-5), qa=np.ones(lon.shape), delta_since_day=True, wind=(3.0, -1.5))
+    ds = read_s5p(f, bbox=(119, 30, 122, 33))
+    assert str(ds["time"].values[0])[:16] == "2020-03-03T04:50"
+    np.testing.assert_allclose(ds["u"], 3.0)
+    np.testing.assert_allclose(ds["v"], -1.5)
