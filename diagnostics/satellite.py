@@ -253,6 +253,13 @@ def _thermal_part(park, ctx, path: Path, res: DiagnosticResult) -> None:
     item = input_item(path, kind="thermal", id="thermal", dates=(lst.attrs["date"],) if lst.attrs["date"] else (),
                       extra={"kind": lst.attrs["kind"], "cloud_masked_pixels": lst.attrs["n_cloud_masked"]})
     res.inputs.append(item)
+    cloud = lst.attrs["n_cloud_masked"] / float(lst.size)
+    res.coverage["cloud"] = round(cloud, 4)
+    valid = float(np.isfinite(lst.values).mean())
+    if cloud > 0.2 or valid < 0.8:
+        res.limitations.append({"en": f"Thermal: only {valid:.0%} of the park area has a usable surface temperature "
+                                      f"({cloud:.0%} masked as cloud/shadow); anomalies under clouds cannot be seen.",
+                                "zh": f"热红外：园区仅 {valid:.0%} 的面积有可用地表温度（{cloud:.0%} 被云/阴影掩膜），云下热异常无法识别。"})
     df = tr.anomalies
     res.tables["satellite_thermal_anomalies"] = df.drop(columns=["x", "y"])
     res.indicators["thermal_anomalies"] = {"value": int(len(df)), "unit": "", "label": {"en": "Thermal anomalies", "zh": "热异常数"}}
@@ -461,7 +468,7 @@ def run(park, ctx, *, no2=None, so2=None, thermal=None, fires=None, wind=None, r
     dates = sorted({part for i in res.inputs for d in i.dates if d for part in str(d).split("/")})
     used = sorted({i.kind for i in res.inputs})
     zh_names = {"no2": "NO2", "so2": "SO2", "thermal": "地表温度", "fires": "火点", "reference": "电厂名录"}
-    res.coverage = {"status": "partial" if errors else "ok", "dates": [f"{dates[0]}/{dates[-1]}"] if dates else [],
+    res.coverage = {**res.coverage, "status": "partial" if errors else "ok", "dates": [f"{dates[0]}/{dates[-1]}"] if dates else [],
                     "inputs": used + (["wind"] if any("wind_source" in f.evidence for f in res.findings) else []),
                     "detail": "; ".join(errors)[:800] if errors else f"used: {', '.join(used) or 'nothing'}",
                     "detail_zh": ("部分输入无法读取：" + "; ".join(errors)[:800]) if errors
