@@ -145,3 +145,22 @@ def test_so2_files_go_to_so2(scene, tmp_path):
     assert ev["product"] == "SO2" and ev["detection_limit_kg_s"][0] == pytest.approx(0.2535, abs=1e-3)
     assert "so2_enhancement" in res.indicators and res.indicators["no2_enhancement"]["value"] is None if "no2_enhancement" in res.indicators else True
     assert {i.kind for i in res.inputs} == {"so2"}
+
+
+def test_cloudy_landsat_is_reported(scene, tmp_path):
+    import rasterio
+
+    out, park, _ = scene
+    src = out / TIF
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    with rasterio.open(src) as s:
+        prof = s.profile
+        qa = np.zeros((s.height, s.width), "uint16")
+    qa[: qa.shape[0] // 2] = 1 << 3  # the northern half is cloud
+    prof.update(nodata=None)
+    with rasterio.open(tmp_path / src.name.replace("_ST_B10", "_QA_PIXEL"), "w", **prof) as d:
+        d.write(qa, 1)
+    res = run(park, ScreenContext(), thermal=dst)
+    assert 0.3 < res.coverage["cloud"] < 0.7
+    assert any("cloud" in lim["en"] for lim in res.limitations)
