@@ -143,7 +143,8 @@ def test_so2_files_go_to_so2(scene, tmp_path):
     assert kinds == ["so2_enhancement"]
     ev = res.findings[0].evidence
     assert ev["product"] == "SO2" and ev["detection_limit_kg_s"][0] == pytest.approx(0.2535, abs=1e-3)
-    assert "so2_enhancement" in res.indicators and res.indicators["no2_enhancement"]["value"] is None if "no2_enhancement" in res.indicators else True
+    assert "±" in res.indicators["so2_enhancement"]["value"] and "no2_enhancement" not in res.indicators
+    assert res.attributions == ["Contains modified Copernicus Sentinel data 2020"]
     assert {i.kind for i in res.inputs} == {"so2"}
 
 
