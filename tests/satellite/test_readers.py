@@ -139,3 +139,13 @@ def test_landsat_ndvi_from_sr_bands(tmp_path, grid_park):
     _tif(tmp_path / f"{name}_SR_B5.TIF", dn(0.35), g, "uint16", nodata=0)
     ndvi = read_landsat_ndvi(st, g)
     assert np.nanmean(ndvi) == pytest.approx(0.3 / 0.4, abs=1e-3)
+
+
+def test_gppd_published_table_columns(tmp_path):
+    p = tmp_path / "global_power_plant_database.csv"
+    p.write_text("country,country_long,name,gppd_idnr,capacity_mw,latitude,longitude,primary_fuel,commissioning_year,owner\n"
+                 "CHN,China,Huaneng Taicang,WRI1234,1260,31.6,121.2,Coal,2006,Huaneng\n"
+                 "CHN,China,Somewhere,WRI9,10,,,Solar,,\n")
+    df = read_gppd(p)
+    assert df.plant_id.tolist() == ["WRI1234"] and df.fuel[0] == "Coal" and df.capacity_mw[0] == 1260
+    assert df.attrs["n_no_location"] == 1
