@@ -17,7 +17,8 @@ import pandas as pd
 
 from parkscan.aoi.errors import DataQualityWarning, SourceError
 
-from .clean import FlagLog, flag_gps_jumps, flag_stationary, flag_time_order, flag_values, estimate_lag, REASONS
+from .assemble import clean_points, join_track, merge_instruments
+from .clean import FlagLog, flag_time_order
 from .headers import MET, POLLUTANTS, ColumnMap, Mapping_, map_columns, read_mapping
 from .readers import RawTable, read_raw, sha256_of
 from .units import canonical_unit, convert
@@ -318,30 +319,6 @@ def _to_wgs84(lon, lat, df, roles, datum, fid, rows, flags):
     return lon2, lat2
 
 
-def _join(track: pd.DataFrame, inst: pd.DataFrame, *, max_gap_s: float, flags: FlagLog) -> pd.DataFrame:
-    """Interpolate track positions at the instrument's times (within ``max_gap_s`` of a fix)."""
-    tr = track[track["lon"].notna() & track["time"].notna()].sort_values("t")
-    tt, x, y = tr["t"].to_numpy(), tr["lon"].to_numpy(), tr["lat"].to_numpy()
-    it = inst["t"].to_numpy()
-    idx = np.searchsorted(tt, it)
-    lo = np.clip(idx - 1, 0, len(tt) - 1)
-    hi = np.clip(idx, 0, len(tt) - 1)
-    gap = np.minimum(np.abs(it - tt[lo]), np.abs(tt[hi] - it))
-    ok = (gap <= max_gap_s) & (it >= tt[0] - max_gap_s) & (it <= tt[-1] + max_gap_s) & np.isfinite(it)
-    out = inst.copy()
-    out["lon"] = np.where(ok, np.interp(it, tt, x), np.nan)
-    out["lat"] = np.where(ok, np.interp(it, tt, y), np.nan)
-    for c in MET:
-        if c in tr and c not in out:
-            out[c] = np.where(ok, np.interp(it, tt, tr[c].to_numpy()), np.nan)
-    bad = ~ok & np.isfinite(it)
-    if bad.any():
-        f = inst.loc[bad]
-        for fid, g in f.groupby("file"):
-            flags.add("NO_GPS_FIX", file=fid, rows=g["row"], times=g["time"], detail=f"no GPS fix within {max_gap_s:g} s")
-    return out
-
-
 def read_mobile(
     paths: str | Path | Sequence[str | Path],
     *,
@@ -447,14 +424,14 @@ def read_mobile(
         df["_ok"] = ~(dup | back) & df["time"].notna().to_numpy()
     if insts:
         gps = pd.concat([d[d["_ok"]] for d in tracks], ignore_index=True)
-        joined = [_join(gps, d[d["_ok"]], max_gap_s=max_gap_s, flags=flags) for d in insts]
+        joined = [join_track(gps, d[d["_ok"]], max_gap_s=max_gap_s, flags=flags) for d in insts]
         for j in joined:
             j["_ok"] = j["lon"].notna()
-        pts = _merge_instruments(tracks, joined)
+        pts = merge_instruments(tracks, joined)
     else:
         pts = pd.concat(tracks, ignore_index=True)
     pts["trip"] = pts["file"]
-    pts = _clean_points(pts, flags, units, lag_s=lag_s, max_speed_kmh=max_speed_kmh, stationary_s=stationary_s)
+    pts = clean_points(pts, flags, units, lag_s=lag_s, max_speed_kmh=max_speed_kmh, stationary_s=stationary_s)
     pollutants = tuple(c for c in POLLUTANTS if c in pts and np.isfinite(pts.loc[pts["valid"], c]).any())
     if not pts["valid"].any():
         raise SourceError(f"no valid row left in {', '.join(p.name for p in plist)}: see the flags ({flags.frame()['code'].value_counts().to_dict()})")
@@ -465,84 +442,3 @@ def read_mobile(
     return MobileRun(points=pts, flags=fl, pollutants=pollutants, units={k: units.get(k) for k in pollutants}, files=infos, conditions=conditions)
 
 
-def _merge_instruments(tracks: list[pd.DataFrame], joined: list[pd.DataFrame]) -> pd.DataFrame:
-    """Put the instruments' pollutants on the GPS fixes (nearest instrument row within 1.5 s), one row per fix."""
-    base = pd.concat(tracks, ignore_index=True)
-    base = base.sort_values("t", kind="stable").reset_index(drop=True)
-    for j in joined:
-        j = j[j["_ok"]].sort_values("t")
-        cols = [c for c in POLLUTANTS if c in j]
-        if not cols:
-            continue
-        m = pd.merge_asof(base[["t"]].reset_index(), j[["t"] + cols].rename(columns={c: f"__{c}" for c in cols}),
-                          on="t", direction="nearest", tolerance=1.5).set_index("index")
-        for c in cols:
-            v = m[f"__{c}"].reindex(base.index).to_numpy()
-            base[c] = np.where(np.isfinite(v), v, base[c]) if c in base else v
-    return base
-
-
-def _clean_points(pts: pd.DataFrame, flags: FlagLog, units: dict, *, lag_s, max_speed_kmh: float, stationary_s: float) -> pd.DataFrame:
-    pts = pts.sort_values(["trip", "t"], kind="stable").reset_index(drop=True) if len(pts) else pts
-    valid = pts["_ok"].to_numpy() & np.isfinite(pts["lon"].to_numpy()) & np.isfinite(pts["lat"].to_numpy()) & pts["time"].notna().to_numpy()
-    stationary = np.zeros(len(pts), bool)
-    for trip, idx in pts.groupby("trip", sort=False).indices.items():
-        sel = idx[valid[idx]]
-        if len(sel) < 2:
-            continue
-        t, lon, lat = pts["t"].to_numpy()[sel], pts["lon"].to_numpy()[sel], pts["lat"].to_numpy()[sel]
-        jump = flag_gps_jumps(t, lon, lat, max_speed_kmh=max_speed_kmh)
-        if jump.any():
-            j = sel[jump]
-            flags.add("GPS_JUMP", file=str(trip), rows=pts["row"].to_numpy()[j], times=pts["time"].iloc[j], column="lon/lat",
-                      detail=f"implied speed > {max_speed_kmh:g} km/h")
-            valid[j] = False
-            sel = sel[~jump]
-            t, lon, lat = t[~jump], lon[~jump], lat[~jump]
-        st = flag_stationary(t, lon, lat, min_s=stationary_s)
-        if st.any():
-            s = sel[st]
-            flags.add("STATIONARY", file=str(trip), rows=pts["row"].to_numpy()[s], times=pts["time"].iloc[s],
-                      detail=f"stationary for more than {stationary_s:g} s")
-            stationary[s] = True
-    pts["valid"] = valid
-    for c in [c for c in POLLUTANTS if c in pts]:
-        v = pts[c].to_numpy(float).copy()
-        for code, mask in flag_values(c, v).items():
-            mask = mask & valid
-            if mask.any():
-                for fid, g in pts.loc[mask, ["file", "row", "time"]].groupby("file"):
-                    flags.add(code, file=str(fid), rows=g["row"], times=g["time"], column=c, values=v[g.index])
-                v[mask] = np.nan
-        pts[c] = v
-    _apply_lag(pts, flags, lag_s)
-    pts["mappable"] = pts["valid"] & ~stationary
-    return pts.drop(columns=["_ok"])
-
-
-def _apply_lag(pts: pd.DataFrame, flags: FlagLog, lag_s) -> None:
-    if not lag_s:
-        return
-    cols = [c for c in POLLUTANTS if c in pts]
-    if lag_s == "estimate":
-        if len(cols) < 2:
-            return
-        ref = cols[0]
-        lags = {}
-        for c in cols[1:]:
-            lag, r = estimate_lag(pts[ref].to_numpy(), pts[c].to_numpy())
-            lags[c] = (lag, f"estimated by cross-correlation with {ref} (r={r:.2f})")
-    else:
-        lags = {c: (float(v), "configured") for c, v in dict(lag_s).items() if c in pts}
-    for c, (lag, how) in lags.items():
-        if not lag:
-            continue
-        for trip, g in pts.groupby("trip", sort=False):
-            t = g["t"].to_numpy()
-            j = np.searchsorted(t, t + lag)
-            ok = (j < len(t))
-            jj = np.clip(j, 0, len(t) - 1)
-            ok &= np.abs(t[jj] - (t + lag)) <= 1.0
-            src = g[c].to_numpy()
-            pts.loc[g.index, c] = np.where(ok, src[jj], np.nan)
-        flags.add("LAG_SHIFT", file="*", column=c, detail=f"{c} shifted {lag:+g} s ({how})")
