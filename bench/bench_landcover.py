@@ -80,7 +80,10 @@ mode, tif, model_path, out = sys.argv[1:5]
 from parkscan.models.landcover.model import load_model
 m = load_model(model_path)
 t0 = time.perf_counter()
-if mode == "naive":
+if mode == "imports":
+    import dask, rioxarray, rasterio, sklearn.ensemble
+    from parkscan.models.landcover.predict import predict_features_dask
+elif mode == "naive":
     import rasterio
     with rasterio.open(tif) as s:
         X = (s.read().astype("float32") * 1e-4).transpose(1, 2, 0)
@@ -111,7 +114,7 @@ print(json.dumps({"mode": mode, "seconds": time.perf_counter() - t0, "peak_rss_m
 """
 
 
-def memory(n: int) -> list[dict]:
+def memory(n: int, modes=("imports", "naive", "dask")) -> list[dict]:
     import rasterio
     from affine import Affine
 
@@ -127,7 +130,7 @@ def memory(n: int) -> list[dict]:
         mp = Path(tmp) / "m.joblib"
         m.save(mp)
         res = []
-        for mode in ("naive", "dask"):
+        for mode in modes:
             r = subprocess.run([sys.executable, "-c", CHILD, mode, str(tif), str(mp), str(Path(tmp) / f"{mode}.tif")],
                                capture_output=True, text=True, check=True)
             res.append(json.loads(r.stdout.strip().splitlines()[-1]))
@@ -141,13 +144,14 @@ def main() -> None:
     ap.add_argument("--rss-size", type=int, default=4000)
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--modes", nargs="+", default=["imports", "naive", "dask"], help="memory runs: imports naive dask")
     a = ap.parse_args()
     print(f"cpus visible: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     s = None if a.skip_speed else speed(a.size, a.workers)
     if s:
         _print_speed(a, s)
     if not a.skip_memory:
-        for r in memory(a.rss_size):
+        for r in memory(a.rss_size, a.modes):
             print(f"  peak RSS, {a.rss_size}² × 10-band uint16 GeoTIFF → class map, {r['mode']:<5}: "
                   f"{r['peak_rss_mb']:7.0f} MB in {r['seconds']:.1f} s")
     if s:

@@ -52,7 +52,7 @@ class FeatureSpec:
 
     Examples
     --------
-    >>> spec = FeatureSpec(bands=("B04", "B08"), indices=("NDVI",), stats=("median",))
+    >>> spec = FeatureSpec(bands=("B04", "B08"), indices=("NDVI",), stats=("median",), index_stats=("median",))
     >>> cube = np.random.default_rng(0).uniform(0.01, 0.5, (2, 2, 4, 5)).astype("float32")
     >>> spec.compute(cube).shape
     (4, 5, 3)

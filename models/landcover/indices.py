@@ -21,7 +21,7 @@ def normalized_difference(a, b):
 
     Examples
     --------
-    >>> float(normalized_difference(np.float32(0.4), np.float32(0.1)))
+    >>> round(float(normalized_difference(np.float32(0.4), np.float32(0.1))), 4)
     0.6
     """
     a = a.astype("float32") if hasattr(a, "astype") else np.float32(a)
