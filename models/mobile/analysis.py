@@ -198,6 +198,7 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
     pt_sd = {p: _robust_scale(pts[f"ex_{p}"].to_numpy(float)[mp]) for p in pollutants}
     recs = []
     ent_total = np.zeros(len(ex))
+    ent_best = np.zeros(len(ex))
     for h in range(comp.max() + 1):
         group = [clusters[i] for i in np.flatnonzero(comp == h)]
         members = np.unique(np.concatenate([g["members"] for g in group]))
@@ -263,6 +264,7 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
         if sc is not None and sc["score"].sum() > 0:
             sv = sc["score"].to_numpy()
             ent_total += weight * sv / sv.sum()
+            ent_best = np.maximum(ent_best, weight * sv / sv.max())
         recs.append({
             "hotspot_id": h, "pollutants": hp, "lon": float(table["lon"].iat[top]), "lat": float(table["lat"].iat[top]), "x": x[top], "y": y[top],
             "segment_ids": members.tolist(), "top_segment": int(top), "n_segments": int(members.size), "n_passes": npass,
@@ -279,7 +281,7 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
         scores = pd.DataFrame({"enterprise_id": enterprises["enterprise_id"].astype(str).to_numpy(),
                                "name": enterprises["name"].to_numpy() if "name" in enterprises else "",
                                "industry": enterprises["industry"].to_numpy() if "industry" in enterprises else None,
-                               "score": ent_total}).sort_values("score", ascending=False).reset_index(drop=True)
+                               "score": ent_best + 0.1 * ent_total}).sort_values("score", ascending=False).reset_index(drop=True)
         scores = scores[scores["score"] > 0].reset_index(drop=True)
         scores["rank"] = np.arange(1, len(scores) + 1)
     return hs, scores
