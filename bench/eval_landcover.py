@@ -166,6 +166,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-slovenia", action="store_true")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--only-slovenia", nargs="*", default=None, help="run only Slovenia recipes whose name contains one of these")
     a = ap.parse_args()
     out = {}
     slo_root = SHARED / "sentinel2-slovenia-eolearn"
@@ -173,7 +174,9 @@ def main() -> None:
         import _lc_slovenia
 
         print("1. Slovenia, 4-fold blocked CV (25-column stripes), random forest 200 trees:", flush=True)
-        out["slovenia_cv"] = _lc_slovenia.run(slo_root)
+        out["slovenia_cv"] = _lc_slovenia.run(slo_root, only=tuple(a.only_slovenia or ()))
+        if a.only_slovenia is not None:
+            return
     print("2. index rules on real labels and simulated truth", flush=True)
     slo = rules_on_slovenia(slo_root)
     r = accuracy_report(np.repeat(np.arange(1, 6), slo.sum(1)), np.concatenate([np.repeat(np.arange(1, 6), row) for row in slo]), CODES)
