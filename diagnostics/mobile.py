@@ -303,7 +303,7 @@ def run(park, ctx, *, mobile=None, mobile_datum: str | None = "wgs84", wind: Map
     mrun = read_mobile(files, mapping=opts.get("mapping"), datum=mobile_datum or "wgs84", tz=opts.get("tz"),
                        clock_offset_s=opts.get("clock_offset_s", 0.0), lag_s=opts.get("lag_s"))
     ctx.report("segments, Gi*, attribution", 0.4)
-    keys = ("spacing_m", "band_m", "alpha", "min_passes", "background", "window_s", "q", "k", "half_angle", "max_dist_m", "permutations")
+    keys = ("spacing_m", "band_m", "alpha", "min_passes", "background", "window_s", "q", "k", "half_angle", "max_dist_m", "permutations", "lag", "roads")
     analysis = analyse(mrun, crs=park.crs if park is not None else None, enterprises=getattr(park, "enterprises", None), wind=wind,
                        **{k: opts[k] for k in keys if k in opts})
     ctx.report("findings", 0.9)

@@ -132,12 +132,13 @@ def _wind(ctx, param, value):
 @click.option("--tz", help="Time zone of the files' times (Asia/Shanghai, +08:00); default: as written.")
 @click.option("--wind-from", type=click.FloatRange(0, 360), help="Wind direction it blows FROM, degrees (when the files have none).")
 @click.option("--wind-speed", type=click.FloatRange(0, 60), help="Wind speed, m/s (with --wind-from).")
+@click.option("--roads", type=click.Path(exists=True, dir_okay=False), help="Road lines (GeoJSON/GPKG/SHP, e.g. from OSM) to cut segments along; default: from the tracks.")
 @click.option("--min-passes", type=click.IntRange(1, 100), default=4, show_default=True, help="Passes for a reliable segment.")
 @click.option("--spacing", "spacing_m", type=click.FloatRange(5, 500), default=30.0, show_default=True, help="Segment length, m.")
 @click.option("--ml", is_flag=True, help="Also run the ML comparisons (LUR CV, NMF) and the campaign planner (slower).")
 @lang_opt
 @basemap_opt
-def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, min_passes, spacing_m, ml, lang, basemap):
+def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, roads, min_passes, spacing_m, ml, lang, basemap):
     """Ingest mobile-monitoring (走航) FILES and find hotspots: segments, peaks, Gi* hotspots, flags and a map.
 
     Example: parkscan mobile run1.csv run2.xlsx track.gpx --out out/mobile --enterprises enterprises.csv
@@ -154,7 +155,7 @@ def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_f
         for i, u in enumerate(urls):
             files.append(fetch_platform(u, Path(out) / "downloads", name=f"platform_{i + 1}"))
     summary = run_mobile(files, out, park_path=park_path, enterprises=enterprises, datum=datum, mapping=mapping, tz=tz, wind=wind,
-                         lang=lang, basemap=basemap, params={"min_passes": min_passes, "spacing_m": spacing_m}, ml=ml)
+                         lang=lang, basemap=basemap, params={"min_passes": min_passes, "spacing_m": spacing_m, "roads": roads}, ml=ml)
     ind = summary["indicators"]
     click.echo(f"{ind['mobile_points_valid']}/{ind['mobile_points']} valid points, {ind['mobile_km_driven']} km, "
                f"{ind['mobile_segments']} segments (median {ind['mobile_passes_median']:g} passes), {ind['mobile_hotspots']} hotspots")

@@ -20,7 +20,7 @@ from .background import add_background
 from .hotspots import gi_star, hotspot_clusters
 from .lag import estimate_lag_from_peaks, shift_series
 from .peaks import find_peaks, group_peak_locations
-from .segments import Segments, build_segments, local_crs
+from .segments import Segments, build_segments, local_crs, seeds_from_roads
 
 __all__ = ["MobileAnalysis", "analyse", "enterprise_xy"]
 
@@ -78,7 +78,7 @@ def analyse(run, *, crs: pyproj.CRS | None = None, enterprises=None, wind: Mappi
             spacing_m: float = 30.0, band_m: float = 100.0, alpha: float = 0.05, min_passes: int = 4,
             background: str = "percentile", window_s: float = 300.0, q: float = 0.05, k: float = 0.5,
             half_angle: float = 45.0, max_dist_m: float = 2000.0, permutations: int = 0,
-            lag: str | Mapping[str, float] | None = "auto") -> MobileAnalysis:
+            lag: str | Mapping[str, float] | None = "auto", roads=None) -> MobileAnalysis:
     """Analyse a mobile-monitoring run.
 
     Parameters
@@ -101,6 +101,8 @@ def analyse(run, *, crs: pyproj.CRS | None = None, enterprises=None, wind: Mappi
         Gi* permutations (0 = analytical).
     lag : "auto", {pollutant: seconds} or None
         Instrument lag: estimated from repeated peaks (:mod:`.lag`), configured, or not corrected.
+    roads : GeoDataFrame or path, optional
+        Road lines (e.g. OSM): segments are cut along them instead of from the tracks.
     """
     pollutants = tuple(run.pollutants)
     if not pollutants:
@@ -124,7 +126,8 @@ def analyse(run, *, crs: pyproj.CRS | None = None, enterprises=None, wind: Mappi
         shifted = [p for p in pollutants if lags[p]["lag_s"]]
         if shifted:
             pts = add_background(pts, shifted, method=background, window_s=window_s, q=q)
-    seg = build_segments(pts, pollutants, crs=crs, spacing_m=spacing_m, min_passes=min_passes)
+    seeds = None if roads is None else seeds_from_roads(roads, crs, spacing_m)
+    seg = build_segments(pts, pollutants, crs=crs, spacing_m=spacing_m, min_passes=min_passes, seeds=seeds)
     pts["segment"] = seg.point_segment
     pts["pass_id"] = seg.point_pass
     table = seg.table

@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from parkscan.aoi.errors import ModelError
 
-__all__ = ["Segments", "build_segments", "local_crs", "seed_route"]
+__all__ = ["Segments", "build_segments", "local_crs", "seed_route", "seeds_from_roads"]
 
 
 def local_crs(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
@@ -92,6 +92,38 @@ def seed_route(x: np.ndarray, y: np.ndarray, spacing_m: float) -> np.ndarray:
     return np.column_stack([seeds_x, seeds_y])
 
 
+def seeds_from_roads(roads, crs: pyproj.CRS, spacing_m: float = 30.0) -> np.ndarray:
+    """Seeds every ``spacing_m`` along road lines (a GeoDataFrame, or a file readable by geopandas, e.g. an OSM extract).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> g = gpd.GeoDataFrame(geometry=[LineString([(500000, 3460000), (500300, 3460000)])], crs=32651)
+    >>> len(seeds_from_roads(g, pyproj.CRS.from_epsg(32651)))
+    11
+    """
+    import geopandas as gpd
+    import shapely
+
+    if not isinstance(roads, gpd.GeoDataFrame):
+        try:
+            roads = gpd.read_file(roads)
+        except (OSError, ValueError) as err:
+            raise ModelError(f"{roads}: cannot read the road file ({err})") from err
+    if roads.crs is None:
+        roads = roads.set_crs(4326)
+    lines = [g for g in roads.to_crs(crs).geometry if g is not None and g.geom_type in ("LineString", "MultiLineString")]
+    if not lines:
+        raise ModelError("the road file holds no (Multi)LineString")
+    pts = []
+    for geom in lines:
+        for part in getattr(geom, "geoms", [geom]):
+            n = max(1, int(round(part.length / spacing_m)))
+            pts.append(shapely.get_coordinates(shapely.line_interpolate_point(part, np.linspace(0, part.length, n + 1))))
+    return np.unique(np.round(np.vstack(pts), 1), axis=0)
+
+
 def build_segments(points: pd.DataFrame, pollutants, *, crs: pyproj.CRS | None = None, spacing_m: float = 30.0,
                    pass_gap_s: float = 60.0, min_passes: int = 4, seeds: np.ndarray | None = None) -> Segments:
     """Build segments from the mappable fixes and aggregate each pollutant over passes.
@@ -112,7 +144,8 @@ def build_segments(points: pd.DataFrame, pollutants, *, crs: pyproj.CRS | None =
     min_passes : int
         Segments with fewer passes have ``reliable = False``.
     seeds : ndarray, optional
-        Precomputed seed coordinates (e.g. from another campaign on the same roads).
+        Precomputed seed coordinates (e.g. :func:`seeds_from_roads`, or another campaign on the same roads);
+        fixes farther than ``spacing_m`` from every seed are then left unmapped.
 
     Examples
     --------
@@ -134,9 +167,17 @@ def build_segments(points: pd.DataFrame, pollutants, *, crs: pyproj.CRS | None =
         x, y = tr.transform(points["lon"].to_numpy(float), points["lat"].to_numpy(float))
     idx = np.flatnonzero(mapp & np.isfinite(x) & np.isfinite(y))
     xm, ym = x[idx], y[idx]
+    given = seeds is not None
     if seeds is None:
         seeds = seed_route(xm, ym, spacing_m)
-    _, seg = cKDTree(seeds).query(np.column_stack([xm, ym]))
+    dist, seg = cKDTree(seeds).query(np.column_stack([xm, ym]))
+    if given:
+        near = dist <= spacing_m
+        if not near.any():
+            raise ModelError(f"no fix lies within {spacing_m:g} m of the given roads: wrong road file or datum?")
+        idx, xm, ym, seg = idx[near], xm[near], ym[near], seg[near]
+        used, seg = np.unique(seg, return_inverse=True)
+        seeds = seeds[used]
     nseg = len(seeds)
     # passes: sort by (segment, trip, time); new pass on change or gap
     t = points["t"].to_numpy(float)[idx]

@@ -167,3 +167,24 @@ def test_naive_ranking_and_topk():
     ids = naive_ranking(pts, ["no2"], np.array([90.0, 990.0]), np.array([0.0, 0.0]), ["A", "B"])
     assert ids == ["A", "B"]
     assert topk_scores(ids, {"B"}, 1) == (0.0, 0.0)
+
+
+def test_segments_along_given_roads(track_csv, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from .conftest import xy_to_lonlat
+
+    # only the southern edge of the loop is a "road"; fixes elsewhere are not mapped
+    lon, lat = xy_to_lonlat([0, 1000], [0, 0])
+    roads = gpd.GeoDataFrame(geometry=[LineString(zip(lon, lat))], crs=4326)
+    roads.to_file(tmp_path / "roads.geojson")
+    run = read_mobile(track_csv)
+    a = analyse(run, enterprises=ENTERPRISES, roads=tmp_path / "roads.geojson")
+    tb = a.segments.table
+    line = roads.to_crs(a.crs).geometry.iloc[0]
+    from shapely import points as _points
+
+    assert 30 <= len(tb) <= 36 and (line.distance(_points(tb["x"].to_numpy(), tb["y"].to_numpy())) < 15).all()
+    assert (a.points["segment"] >= 0).mean() < 0.5
+    assert a.hotspots["enterprise_id"].iloc[0] == "E-TRUE"
