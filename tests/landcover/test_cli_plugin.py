@@ -121,6 +121,8 @@ def test_plugin_on_synthetic_scene(scene):
     ev = built[0].evidence
     assert ev["area_ha"] == pytest.approx(scene["new_built_ha"], rel=0.1)
     assert ev["inside_managed"] is True and ev["from"] in ("vegetation", "cropland")
+    # the shipped, measured rules accuracy gives an error-adjusted area with a 95 % CI
+    assert ev["ci95_ha"] is not None and 0 < ev["area_adjusted_ha"] <= ev["area_ha"] and 0 < ev["p_correct"] <= 1
     assert ev["after_dates"] == ["2025-06-20"] and ev["before_dates"] == ["2023-06-15"]
     assert "managed" in built[0].explain["en"] and "托管" in built[0].explain["zh"]
     assert built[0].geometry.within(scene["park"].managed.buffer(0.001))
@@ -168,3 +170,28 @@ def test_open_imagery_period_and_band_names(scene, pucallpa):
     assert set(lds.data_vars) == {"B11", "B08", "B04", "B03"}
     assert lds.attrs["reflectance"] is False and lds.rio.crs == park.crs
     assert lds.sizes["x"] > 50
+
+
+def test_pucallpa_city_growth_real_landsat(pucallpa):
+    """Real Landsat 1985 vs 2020 (bands SWIR1, NIR, Red, Green): the city of Pucallpa grows, change is found."""
+    from shapely.geometry import box
+
+    from parkscan.aoi.park import Park
+    from parkscan.models.landcover.analysis import cube_of
+    from parkscan.models.landcover.change import detect_change
+    from parkscan.models.landcover.indices import ndvi
+    from parkscan.models.landcover.rules import classify_rules
+    from parkscan.sources.imagery import open_imagery
+
+    park = Park(id="pucallpa", name="Pucallpa", approved=box(-74.58, -8.42, -74.50, -8.36))
+    names = ("SWIR1", "NIR", "Red", "Green")
+    ds = {y: open_imagery(pucallpa / f"{y}.tif", park, band_names=names, ring_m=500, resolution=90) for y in (1985, 2020)}
+    assert ds[1985].sizes == ds[2020].sizes  # identical grids across years
+    maps = {y: classify_rules(*cube_of(d)) for y, d in ds.items()}
+    built = {y: int((m == 1).sum()) for y, m in maps.items()}
+    assert built[2020] > 1.5 * built[1985] > 0
+    idx = {y: {"NDVI": ndvi({b: d[b].values[0] for b in d.data_vars})} for y, d in ds.items()}
+    ch = detect_change(maps[1985], maps[2020], idx[1985], idx[2020], ds[2020].rio.transform(), ds[2020].rio.crs, mmu_ha=2.0)
+    g = ch.polygons
+    assert g[g["to"] == "built_up"]["area_ha"].sum() > 50
+    assert 0.1 <= ch.thresholds["NDVI"] < 0.8
