@@ -87,9 +87,24 @@ def run_mobile(files: Sequence[str | Path], out: str | Path, *, park_path: str |
 
     title = ("走航监测 · " if lang == "zh" else "Mobile monitoring · ") + park.name
     layers = list(res.layers)
-    if res.findings:
-        from parkscan.maps.layers import VectorLayer
+    from shapely.geometry import mapping as _mapping
 
+    from parkscan.maps.layers import VectorLayer
+
+    if park_path is not None:
+        layers.insert(0, VectorLayer(name="批复边界" if lang == "zh" else "Approved boundary", kind="approved",
+                                     features={"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": park.name},
+                                                                                           "geometry": _mapping(park.approved)}]}))
+    if park.enterprises is not None and len(park.enterprises):
+        e = park.enterprises
+        feats = [{"type": "Feature", "properties": {"enterprise_id": str(r.enterprise_id), "name": str(getattr(r, "name", "")),
+                                                    "industry": None if getattr(r, "industry", None) is None else str(r.industry)},
+                  "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]}} for r in e.itertuples()]
+        layers.append(VectorLayer(name="企业" if lang == "zh" else "Enterprises", kind="enterprises", color_by="industry",
+                                  features={"type": "FeatureCollection", "features": feats},
+                                  popup_fields=(("name", "名称" if lang == "zh" else "name"), ("enterprise_id", "ID"),
+                                                ("industry", "行业" if lang == "zh" else "industry"))))
+    if res.findings:
         layers.append(VectorLayer(name="高值区" if lang == "zh" else "Hotspots", features=fc, kind="findings",
                                   popup_fields=(("explain_zh" if lang == "zh" else "explain_en", "说明" if lang == "zh" else "explanation"),
                                                 ("enterprise_id", "企业" if lang == "zh" else "enterprise"),
