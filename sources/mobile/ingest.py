@@ -391,10 +391,10 @@ def read_mobile(
             raise SourceError(f"{p}: no data rows after the header (line {raw.first_line - 1}); no valid row to read")
         cmap = map_columns(list(raw.data.columns), mp)
         f_tz = _per_file(tz, p, i, mp.options.get("tz"))
-        f_off = float(_per_file(clock_offset_s, p, i, mp.options.get("clock_offset_s", 0.0)) or 0.0)
-        f_datum = _per_file(datum, p, i, None) or mp.options.get("datum") or "wgs84"
-        if isinstance(datum, str) and datum != "wgs84":
-            f_datum = datum
+        f_off = float(_per_file(clock_offset_s, p, i, None) or mp.options.get("clock_offset_s", 0.0) or 0.0)
+        f_datum = _per_file(datum, p, i, None)
+        if not f_datum or (f_datum == "wgs84" and not isinstance(datum, Mapping)):
+            f_datum = mp.options.get("datum") or f_datum or "wgs84"
         df, info = _standardise(raw, cmap, fid=fid, tz=f_tz, clock_offset_s=f_off, datum=f_datum, flags=flags,
                                 conditions=conditions, time_format=mp.options.get("time_format"))
         df["t"] = (df["time"] - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)

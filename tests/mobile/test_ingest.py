@@ -192,3 +192,18 @@ def test_bangalore_ingests_without_mapping(bangalore):
     assert run.dates == ("2019-09-25",)
     assert 15 < run.km_driven() < 25
     assert "TZ_ASSUMED" in set(run.flags["code"])
+
+
+def test_mapping_file_options_apply(tmp_path):
+    from parkscan.aoi.datum import convert as dconvert
+
+    df = loop_track(1).head(60)
+    lon, lat = dconvert(df["经度"].to_numpy(), df["纬度"].to_numpy(), "wgs84", "bd09")
+    df["经度"], df["纬度"] = lon, lat
+    df.to_csv(tmp_path / "bd.csv", index=False)
+    (tmp_path / "m.json").write_text(json.dumps({"datum": "bd09", "clock_offset_s": 10, "tz": "Asia/Shanghai"}))
+    run = read_mobile(tmp_path / "bd.csv", mapping=tmp_path / "m.json")
+    orig = loop_track(1).head(60)
+    assert np.abs(run.points["lon"].to_numpy() - orig["经度"].to_numpy()).max() < 1e-6
+    assert run.points["time"].iloc[0] == pd.Timestamp("2025-06-10 01:00:10", tz="UTC")
+    assert run.files[0].datum == "bd09" and run.files[0].clock_offset_s == 10
