@@ -2,6 +2,7 @@
 
     python bench/bench_mobile.py perf [--points 1000000]      # ingest → segments → Gi*, vs naive row-by-row pandas
     python bench/bench_mobile.py eval [--seeds 20] [--presets small,typical,hard] [--out results.json]
+    python bench/bench_mobile.py plan [--seeds 3] [--pollutants tvoc,so2]   # campaign planner on simulated parks
 
 ``perf`` writes a synthetic 1 Hz CSV of N points driving a road grid, then times
 read_mobile → background → build_segments → gi_star, and a naive implementation (row-by-row
@@ -203,6 +204,23 @@ def evaluate(presets: list[str], seeds: int, out: Path | None, lag="auto", seed0
     return res
 
 
+def plan(presets: list[str], seeds: int, pollutants: list[str]) -> None:
+    """Campaign planner on simulated parks: drives needed for map reliability 0.8, per preset and pollutant."""
+    from parkscan.models.mobile.planner import plan_with_simulator
+
+    warnings.simplefilter("ignore")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in presets:
+            for seed in range(seeds):
+                for pol in pollutants:
+                    pl = plan_with_simulator(Path(tmp) / f"{preset}-{seed}", preset=preset, seed=seed, pollutant=pol, n_boot=10)
+                    rows.append({"preset": preset, "seed": seed, "pollutant": pol, "drives": pl.drives, "r1": pl.r1, "needed": pl.needed})
+                    print(json.dumps(rows[-1]), flush=True)
+    df = pd.DataFrame(rows)
+    print(df.groupby(["preset", "pollutant"]).agg(drives=("drives", "median"), r1=("r1", "median"), needed=("needed", "median")).round(3).to_string())
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -214,9 +232,15 @@ def main(argv: list[str] | None = None) -> None:
     p2.add_argument("--out", type=Path)
     p2.add_argument("--lag", default="auto", help="auto (estimate) or none")
     p2.add_argument("--seed0", type=int, default=0, help="first seed")
+    p3 = sub.add_parser("plan")
+    p3.add_argument("--seeds", type=int, default=3)
+    p3.add_argument("--presets", default="small,typical,hard")
+    p3.add_argument("--pollutants", default="tvoc,so2")
     a = ap.parse_args(argv)
     if a.cmd == "perf":
         perf(a.points)
+    elif a.cmd == "plan":
+        plan(a.presets.split(","), a.seeds, a.pollutants.split(","))
     else:
         evaluate(a.presets.split(","), a.seeds, a.out, lag=None if a.lag == "none" else a.lag, seed0=a.seed0)
 
