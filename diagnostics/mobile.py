@@ -92,7 +92,7 @@ def _jsonable(v):
     if isinstance(v, (list, tuple)):
         return [_jsonable(x) for x in v]
     if isinstance(v, (np.floating, float)):
-        return None if not np.isfinite(v) else round(float(v), 6)
+        return None if not np.isfinite(v) else float(f"{float(v):.6g}")
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, np.bool_):
