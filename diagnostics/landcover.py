@@ -110,6 +110,17 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
             raise DiagnosticsError(f"land cover, {name} period {period}: {err}") from err
         res.inputs += _inputs(data[name], f"imagery-{name}", period)
     after_ds = data["after"]
+    if model is None and params.get("landcover_reference"):
+        # train on the fly from the user's reference raster (WorldCover / Dynamic World export, ...) over the after period
+        from parkscan.models.landcover.training import labels_from_raster, train_from_dataset
+
+        ctx.report("land cover: training on the reference raster", 0.2)
+        ref = params["landcover_reference"]
+        labels = labels_from_raster(ref, after_ds, schema=str(params.get("landcover_schema", "worldcover")))
+        model = train_from_dataset(after_ds, labels, seed=ctx.seed, description=f"random forest trained on {Path(ref).name}")
+        p = Path(ref)
+        res.inputs.append(InputItem(id="landcover-reference", uri=str(ref), kind="reference", sha256=_sha256(p),
+                                    size=p.stat().st_size, extra={"schema": params.get("landcover_schema", "worldcover")}))
     if "before" in data and data["before"].sizes["y"] != after_ds.sizes["y"]:
         data["before"] = data["before"].rio.reproject_match(after_ds)
     transform, crs = after_ds.rio.transform(), after_ds.rio.crs

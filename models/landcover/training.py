@@ -86,8 +86,13 @@ def cv_predict(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, *, e
 
 
 def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = None, n_folds: int = 4, block_px: int = 50,
-                       estimator: str = "rf", seed: int = 0, n_jobs: int = 1, description: str = "") -> LandcoverModel:
-    """Train on an imagery Dataset and a label raster on its grid; store the blocked-CV accuracy with the model."""
+                       estimator: str = "rf", seed: int = 0, n_jobs: int = 1, description: str = "",
+                       max_per_class: int = 5000) -> LandcoverModel:
+    """Train on an imagery Dataset and a label raster on its grid; store the blocked-CV accuracy with the model.
+
+    At most ``max_per_class`` labelled pixels per class (random, seeded) are used, for CV and for the final fit:
+    neighbouring pixels carry little new information and a reference raster can label millions of them.
+    """
     spec = spec or FeatureSpec(bands=tuple(b for b in ("B02", "B03", "B04", "B08", "B11", "B12") if b in ds.data_vars))
     cube, bands = cube_of(ds, spec.bands)
     if tuple(bands) != tuple(spec.bands):
@@ -96,6 +101,13 @@ def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = Non
     labels = np.asarray(labels)
     if labels.shape != feats.shape[:2]:
         raise ModelError(f"labels {labels.shape} and imagery {feats.shape[:2]} are on different grids")
+    rng = np.random.default_rng(seed)
+    flat = labels.ravel().copy()
+    for c in np.unique(flat[flat > 0]):
+        idx = np.flatnonzero(flat == c)
+        if idx.size > max_per_class:
+            flat[rng.choice(idx, idx.size - max_per_class, replace=False)] = 0
+    labels = flat.reshape(labels.shape)
     folds = block_folds(labels.shape, n_folds=n_folds, block=block_px, seed=seed)
     oof = cv_predict(feats, labels, folds, estimator=estimator, seed=seed, n_jobs=n_jobs)
     ok = (labels > 0) & (oof > 0)

@@ -195,3 +195,25 @@ def test_pucallpa_city_growth_real_landsat(pucallpa):
     g = ch.polygons
     assert g[g["to"] == "built_up"]["area_ha"].sum() > 50
     assert 0.1 <= ch.thresholds["NDVI"] < 0.8
+
+
+def test_plugin_trains_on_reference_raster(scene, tmp_path):
+    import rasterio
+
+    from parkscan.diagnostics.landcover import run
+    from parkscan.diagnostics.registry import ScreenContext
+
+    g = scene["grid"]
+    wc = {1: 50, 2: 40, 3: 10, 4: 80, 5: 60}  # park code → WorldCover code
+    ref = np.vectorize(wc.get)(scene["after_map"]).astype(np.uint8)
+    prof = {"driver": "GTiff", "dtype": "uint8", "count": 1, "height": g.height, "width": g.width, "crs": g.crs,
+            "transform": g.transform, "nodata": 0}
+    with rasterio.open(tmp_path / "wc.tif", "w", **prof) as dst:
+        dst.write(ref, 1)
+    res = run(scene["park"], ScreenContext(params={"ring_m": 600, "landcover_reference": str(tmp_path / "wc.tif")}),
+              imagery=str(scene["imagery"]), before=scene["before"], after=scene["after"])
+    assert "random forest trained on wc.tif" in res.methods["en"] and "blocked CV" in res.methods["en"]
+    assert any(i.kind == "reference" for i in res.inputs)
+    built = [f for f in res.findings if f.kind == "built_up_outside_approved"]
+    assert len(built) == 1 and built[0].evidence["area_ha"] == pytest.approx(scene["new_built_ha"], rel=0.1)
+    assert built[0].evidence["ci95_ha"] is not None
