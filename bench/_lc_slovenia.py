@@ -132,14 +132,35 @@ def boundary_mask(L: np.ndarray, classes=(2, 3)) -> np.ndarray:
     return np.isin(L, classes) & edge
 
 
-def cv(F, L, folds, *, trees=200, prior_grid=None, seed=0, train_mask=None) -> np.ndarray:
+def stacked_cv(F, L, folds, segs, *, trees=150, seed=0) -> np.ndarray:
+    """Two-stage stacking: out-of-fold class probabilities, then a second forest on their window/segment means."""
+    valid = L > 0
+    make = lambda: RandomForestClassifier(n_estimators=trees, n_jobs=2, random_state=seed)  # noqa: E731
+    pred = np.zeros_like(L)
+    for k in np.unique(folds):
+        tr, te = valid & (folds != k), folds == k
+        P = np.zeros(L.shape + (len(CLASSES),))
+        for j in np.unique(folds[tr]):  # inner leave-one-stripe-out: no pixel sees its own label
+            P[folds == j] = _proba(make().fit(F[tr & (folds != j)], L[tr & (folds != j)]), F[folds == j])
+        P[te] = _proba(make().fit(F[tr], L[tr]), F[te])
+        ctx = [P] + [np.stack([ndi.uniform_filter(P[..., i], s) for i in range(P.shape[-1])], -1) for s in (5, 9, 15)]
+        for seg in segs:
+            n = seg.max() + 1
+            cnt = np.maximum(np.bincount(seg.ravel(), minlength=n), 1)
+            ctx.append(np.stack([np.bincount(seg.ravel(), P[..., i].ravel(), minlength=n) / cnt for i in range(P.shape[-1])], -1)[seg])
+        F2 = np.concatenate([F] + ctx, -1)
+        pred[te] = make().fit(F2[tr], L[tr]).predict(F2[te])
+    return pred
+
+
+def cv(F, L, folds, *, trees=200, prior_grid=None, seed=0, train_mask=None, class_weight=None) -> np.ndarray:
     """Out-of-fold predictions; with ``prior_grid``, per-class probability weights chosen by inner CV on the training stripes.
 
     ``train_mask`` (bool) limits the *training* pixels; every labelled pixel of the test fold is still scored.
     """
     valid = (L > 0) & (True if train_mask is None else train_mask)
     pred = np.zeros_like(L)
-    make = lambda: RandomForestClassifier(n_estimators=trees, n_jobs=2, random_state=seed)  # noqa: E731
+    make = lambda: RandomForestClassifier(n_estimators=trees, n_jobs=2, random_state=seed, class_weight=class_weight)  # noqa: E731
     for k in np.unique(folds):
         tr, te = valid & (folds != k), folds == k
         w = np.ones(len(CLASSES))
@@ -184,6 +205,18 @@ def run(root: Path, *, log=print, only=()) -> dict:
         if only and not any(o in name for o in only):
             continue
         s = score(L, cv(F, L, folds, prior_grid=g, train_mask=mask))
+        out[name] = s
+        log(f"  {name:<54} OA {s['oa']:.3f}  artificial F1 {s['artificial_f1']:.3f}  macro-F1 {s['macro_f1']:.3f}  {s['f1']}")
+    extra = {
+        "(not kept) class_weight='balanced', baseline + NDVI stats": lambda: cv(np.concatenate([Fb, Ft], -1), L, folds,
+                                                                               class_weight="balanced"),
+        "(not kept) stacking on window/segment probability means": lambda: stacked_cv(
+            np.concatenate([Fb, Ft, Fc, Fs], -1), L, folds, (seg, slic(Z.reshape(L.shape + (-1,)), step=8, m=1.0))),
+    }
+    for name, fn in extra.items():
+        if only and not any(o in name for o in only):
+            continue
+        s = score(L, fn())
         out[name] = s
         log(f"  {name:<54} OA {s['oa']:.3f}  artificial F1 {s['artificial_f1']:.3f}  macro-F1 {s['macro_f1']:.3f}  {s['f1']}")
     return out
