@@ -121,8 +121,9 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
         p = Path(ref)
         res.inputs.append(InputItem(id="landcover-reference", uri=str(ref), kind="reference", sha256=_sha256(p),
                                     size=p.stat().st_size, extra={"schema": params.get("landcover_schema", "worldcover")}))
-    if "before" in data and data["before"].sizes["y"] != after_ds.sizes["y"]:
-        data["before"] = data["before"].rio.reproject_match(after_ds)
+    if "before" in data and (data["before"].rio.shape != after_ds.rio.shape
+                             or data["before"].rio.transform() != after_ds.rio.transform()):
+        data["before"] = data["before"].rio.reproject_match(after_ds)  # different grids: align on the after grid
     transform, crs = after_ds.rio.transform(), after_ds.rio.crs
     shape = (after_ds.sizes["y"], after_ds.sizes["x"])
     px_ha = abs(transform.a * transform.e) / 1e4
@@ -189,7 +190,7 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
     res.attributions = [f"Contains modified Copernicus Sentinel data {y}" for y in years] + (
         ["Simulated imagery (parkscan.sources.simulate), not real Copernicus data"] if simulated else [])
     all_dates = [d for v in dates.values() for d in v]
-    cl = [c for ds in data.values() for c in (ds.attrs.get("cloud_fraction") or [])]
+    cl = [c for ds in data.values() for c in (ds.attrs.get("cloud_fraction") or []) if c is not None]
     res.coverage = {"status": "ok" if "before" in data else "partial", "dates": all_dates,
                     "cloud": round(float(np.mean(cl)), 4) if cl else None,
                     "detail": "two periods" if "before" in data else "one period only (no change detection)"}

@@ -143,6 +143,7 @@ def _read_tif(path: Path, park, *, ring_m, resolution, band_names, chunks):
     refl = refl * xr.DataArray(sc, dims="band", coords={"band": refl_names}) + xr.DataArray(of, dims="band", coords={"band": refl_names})
     if scl is not None:
         refl = refl.where(~scl.isin(list(SCL_MASKED)))
+        refl.attrs["cloud_fraction"] = _scl_cloud(scl)
     refl = refl.rio.write_crs(sub.rio.crs)
     same_grid = (refl.rio.crs == park.crs and abs(abs(refl.rio.resolution()[0]) - resolution) < 1e-9)
     if not same_grid:
@@ -183,7 +184,15 @@ def _read_safe(path: Path, park, *, ring_m, resolution, chunks):
     refl = ((refl + offset) * 1e-4).where(stack.sel(band=list(S2_BANDS)) != 0)
     if "SCL" in stack.band.values:
         refl = refl.where(~stack.sel(band="SCL").isin(list(SCL_MASKED)))
+        refl.attrs["cloud_fraction"] = _scl_cloud(stack.sel(band="SCL"))
     return refl.rio.write_crs(park.crs), list(stack.band.values), True
+
+
+def _scl_cloud(scl) -> float | None:
+    """Share of the pixels with data that SCL flags as cloud, cloud shadow, cirrus or snow."""
+    v = np.asarray(scl.values)
+    data = (v != 0).sum()
+    return float(np.isin(v, (3, 8, 9, 10, 11)).sum() / data) if data else None
 
 
 def _local_files(root: Path) -> list[Path]:
@@ -231,7 +240,7 @@ def open_imagery(source, park, *, period: str | Sequence | None = None, ring_m: 
     -------
     xarray.Dataset
         Float32 reflectance variables (``B02`` … ``B12`` as available), dims ``(time, y, x)``; attrs ``source``,
-        ``files``, ``dates``, ``cloud_fraction`` (share of NaN pixels per date), ``reflectance`` (False for stretched 8-bit).
+        ``files``, ``dates``, ``cloud_fraction`` (per date, share of the pixels with data that SCL flags as cloud, shadow, cirrus or snow; None without SCL), ``reflectance`` (False for stretched 8-bit).
 
     Raises
     ------
@@ -269,13 +278,14 @@ def open_imagery(source, park, *, period: str | Sequence | None = None, ring_m: 
     if not picked:
         raise SourceIOError(f"{source}: no image acquired in {period} (dates are read from the file names, e.g. S2_L2A_20240615.tif)")
     picked.sort(key=lambda t: (t[0] or date.min, str(t[1])))
-    arrays, used, reflectance = [], [], True
+    arrays, used, reflectance, clouds = [], [], True, []
     for d, f in picked:
         if f.is_dir():
             da, names, refl_ok = _read_safe(f, park, ring_m=ring_m, resolution=resolution, chunks=chunks)
         else:
             da, names, refl_ok = _read_tif(f, park, ring_m=ring_m, resolution=resolution, band_names=band_names, chunks=chunks)
         reflectance &= refl_ok
+        clouds.append(da.attrs.get("cloud_fraction"))
         arrays.append(da.expand_dims(time=[pd.Timestamp(d) if d else pd.NaT]))
         used.append(str(f))
     common = [b for b in arrays[0].band.values if all(b in a.band.values for a in arrays)]
@@ -284,8 +294,7 @@ def open_imagery(source, park, *, period: str | Sequence | None = None, ring_m: 
     ds = ds[[b for b in S2_BANDS if b in ds.data_vars] + [b for b in ds.data_vars if b not in S2_BANDS]]
     if composite == "median":
         ds = ds.median("time", skipna=True).expand_dims(time=[ds.time.values[len(ds.time) // 2]])
-    first = next(iter(ds.data_vars))
-    cloud = ds[first].isnull().mean(("y", "x")).values.tolist() if not chunks else None
+    cloud = clouds
     keep = {k: v for k, v in ds.attrs.items() if k in ("CLOUDY_PIXEL_PERCENTAGE", "SPACECRAFT_NAME", "PROCESSING_LEVEL", "SIMULATED")}
     for v in ds.data_vars.values():
         v.attrs = {}
