@@ -95,3 +95,27 @@ def test_accuracy_report_matches_sklearn():
     np.testing.assert_allclose(r.precision, precision_score(ref, pred, average=None))
     np.testing.assert_allclose(r.recall, recall_score(ref, pred, average=None))
     assert r.matrix.sum() == 500 and r.support.tolist() == np.bincount(ref)[1:].tolist()
+
+
+def test_class_schema_mapping():
+    from parkscan.models.landcover.classes import class_code, map_classes
+
+    assert map_classes(np.array([[50, 40], [80, 60]]), "worldcover").tolist() == [[1, 2], [4, 5]]
+    assert map_classes(np.array([0, 1, 2, 3, 4, 8]), "eolearn").tolist() == [0, 2, 3, 3, 3, 1]
+    assert map_classes(np.array(["Industrial", "耕地", "forest", "lake?"]), {}).tolist() == [1, 2, 3, 0]
+    assert class_code("bare soil") == 5 and class_code("3") == 3
+    with pytest.raises(ModelError, match="unknown land-cover class 'lava'"):
+        class_code("lava")
+    with pytest.raises(ModelError, match="unknown class schema"):
+        map_classes(np.array([1]), "corine")
+
+
+def test_cli_user_errors_are_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from parkscan.diagnostics.cli import cli
+
+    r = CliRunner().invoke(cli, ["landcover", "predict", str(tmp_path / "missing"), "--out", str(tmp_path / "m.tif")])
+    assert r.exit_code == 1 and "no such imagery file or folder" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(cli, ["landcover", "predict", str(tmp_path), "--model", str(tmp_path / "nope.joblib"), "--out", "x"])
+    assert r.exit_code == 2  # click: the model path does not exist
