@@ -1,10 +1,10 @@
 """Campaign planner: how many drives does this road network need for a stable map?
 
-Drives (trips, or blocks of a trip separated by more than ``drive_gap_s``) are split into two disjoint random
-sets of ``n`` drives each; the Pearson correlation between the two segment maps of the excess over background
-(median over passes; the excess removes the drive-to-drive background drift, and Pearson is driven by the plume
-segments that matter) is the reliability ``R_n`` of an ``n``-drive map, from which the Spearman–Brown relation of
-classical test theory gives the single-drive reliability ``r1`` (``R_n = n r1 / (1 + (n − 1) r1)``). The number of drives giving a map
+Drives are trips, or blocks of a trip separated by more than ``drive_gap_s``. The single-drive map reliability
+``r1`` is the (Fisher-z averaged) Pearson correlation between the segment maps of every pair of drives, on the
+excess over background (the excess removes the drive-to-drive background drift; Pearson is driven by the plume
+segments that matter). By the Spearman–Brown relation of classical test theory an ``n``-drive map has reliability
+``R_n = n r1 / (1 + (n − 1) r1)``; split halves of ``n`` drives each give the observed ``R_n`` next to it. The number of drives giving a map
 reliability ``target`` is then ``n* = target (1 − r1) / (r1 (1 − target))``. With the simulator
 (:func:`plan_with_simulator`), the same estimate is made on a simulated scenario of the park type, so a
 campaign can be planned before anyone drives (and compared with Messier et al. 2018, who needed ~10–20
@@ -78,27 +78,31 @@ def plan_passes(analysis, pollutant: str | None = None, *, target: float = 0.8, 
     if D < 2:
         raise ModelError(f"the planner needs at least 2 separate drives (got {D}); it splits drives into two maps")
     rng = np.random.default_rng(seed)
-    rows, r1s = [], []
+    # single-drive reliability: Fisher-z mean of the correlations between every pair of single-drive maps
+    maps = {d: g.groupby("seg")["v"].median() for d, g in pm.groupby("drive")}
+    r1s = []
+    for i in range(D):
+        for j in range(i + 1, D):
+            ma, mb = maps[drives[i]], maps[drives[j]]
+            both = ma.index.intersection(mb.index)
+            if len(both) < min_segments or ma[both].std() == 0 or mb[both].std() == 0:
+                continue
+            r1s.append(float(stats.pearsonr(ma[both], mb[both]).statistic))
+    # split halves of n drives each: the observed reliability of n-drive maps, to check the prediction
+    rows = []
     for n in range(1, D // 2 + 1):
         obs = []
         for _ in range(n_boot):
             perm = rng.permutation(drives)
-            a, b = perm[:n], perm[n : 2 * n]
-            ma = pm[pm["drive"].isin(a)].groupby("seg")["v"].median()
-            mb = pm[pm["drive"].isin(b)].groupby("seg")["v"].median()
+            ma = pm[pm["drive"].isin(perm[:n])].groupby("seg")["v"].median()
+            mb = pm[pm["drive"].isin(perm[n : 2 * n])].groupby("seg")["v"].median()
             both = ma.index.intersection(mb.index)
-            if len(both) < min_segments:
-                continue
-            r = stats.pearsonr(ma[both], mb[both]).statistic if ma[both].std() > 0 and mb[both].std() > 0 else np.nan
-            if np.isfinite(r):
-                obs.append(r)
-                # corr = R_n (equal halves) → invert Spearman–Brown for r1
-                rn = max(min(r, 0.999), 1e-6)
-                r1s.append(rn / (n - (n - 1) * rn))
+            if len(both) >= min_segments and ma[both].std() > 0 and mb[both].std() > 0:
+                obs.append(float(stats.pearsonr(ma[both], mb[both]).statistic))
         rows.append({"n": n, "split_corr_median": float(np.median(obs)) if obs else np.nan, "boots": len(obs)})
     if not r1s:
         raise ModelError("the drives share too few segments to compare maps")
-    r1 = float(np.median(r1s))
+    r1 = float(np.tanh(np.mean(np.arctanh(np.clip(r1s, -0.999, 0.999)))))
     needed = None if r1 < 0.01 else int(math.ceil(target * (1 - r1) / (r1 * (1 - target))))
     curve = pd.DataFrame(rows)
     nmax = max(D, needed or 0, 4)
