@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,6 +149,7 @@ def nmf_apportion(points: pd.DataFrame, pollutants, *, n_components: int | None 
                   max_rows: int = 200_000) -> NMFResult:
     """Non-negative factorisation of the excess concentrations (mappable rows with every pollutant)."""
     from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
 
     pollutants = [p for p in pollutants if f"ex_{p}" in points]
     if len(pollutants) < 2:
@@ -166,8 +168,12 @@ def nmf_apportion(points: pd.DataFrame, pollutants, *, n_components: int | None 
     ks = [n_components] if n_components else list(range(1, min(6, len(pollutants)) + 1))
     best = None
     for k in ks:
-        model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=500)
-        W = model.fit_transform(Xs)
+        model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=1000, tol=1e-4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            W = model.fit_transform(Xs)
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            log.info("NMF with %d factors stopped at the iteration limit; profiles are approximate", k)
         H = model.components_
         r2 = 1 - ((Xs - W @ H) ** 2).sum() / total if total > 0 else 0.0
         best = (k, W, H, r2)

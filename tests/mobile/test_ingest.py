@@ -207,3 +207,15 @@ def test_mapping_file_options_apply(tmp_path):
     assert np.abs(run.points["lon"].to_numpy() - orig["经度"].to_numpy()).max() < 1e-6
     assert run.points["time"].iloc[0] == pd.Timestamp("2025-06-10 01:00:10", tz="UTC")
     assert run.files[0].datum == "bd09" and run.files[0].clock_offset_s == 10
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(v=st.floats(0, 1e5), pol=st.sampled_from(["no2", "so2", "benzene", "co", "nh3"]), t=st.floats(-20, 40), p=st.floats(80, 110))
+def test_unit_round_trip(v, pol, t, p):
+    ug = convert([v], pol, "ppb", "ug/m3", temp_c=t, pressure_kpa=p)
+    assert convert(ug, pol, "ug/m3", "ppm", temp_c=t, pressure_kpa=p)[0] * 1000 == pytest.approx(v, rel=1e-9, abs=1e-9)
+    # warmer air is less dense: the same mixing ratio is less mass per m³
+    assert convert([100.0], pol, "ppb", "ug/m3", temp_c=t + 10, pressure_kpa=p)[0] < convert([100.0], pol, "ppb", "ug/m3", temp_c=t, pressure_kpa=p)[0]

@@ -188,3 +188,12 @@ def test_segments_along_given_roads(track_csv, tmp_path):
     assert 30 <= len(tb) <= 36 and (line.distance(_points(tb["x"].to_numpy(), tb["y"].to_numpy())) < 15).all()
     assert (a.points["segment"] >= 0).mean() < 0.5
     assert a.hotspots["enterprise_id"].iloc[0] == "E-TRUE"
+
+
+def test_gi_star_permutation_inference():
+    rng = np.random.default_rng(3)
+    x = np.arange(120) * 30.0
+    v = rng.gamma(2.0, 1.0, 120)
+    v[60:63] += 15
+    g = gi_star(x, np.zeros(120), v, permutations=199, alpha=0.1)
+    assert g["hot"].iloc[59:64].all() and g["p"].min() >= 1 / 200 - 1e-9  # a permutation p-value cannot go below 1/(n+1)
