@@ -71,7 +71,8 @@ def clean_points(pts: pd.DataFrame, flags: FlagLog, units: dict, *, lag_s, max_s
             valid[j] = False
             sel = sel[~jump]
             t, lon, lat = t[~jump], lon[~jump], lat[~jump]
-        st = flag_stationary(t, lon, lat, min_s=stationary_s)
+        spd = pts["speed"].to_numpy(float)[sel] if "speed" in pts else None
+        st = flag_stationary(t, lon, lat, min_s=stationary_s, speed=spd)
         if st.any():
             s = sel[st]
             flags.add("STATIONARY", file=str(trip), rows=pts["row"].to_numpy()[s], times=pts["time"].iloc[s],

@@ -330,7 +330,7 @@ def read_mobile(
     temp_c: float | None = None,
     pressure_kpa: float | None = None,
     max_speed_kmh: float = 150.0,
-    stationary_s: float = 120.0,
+    stationary_s: float = 60.0,
     max_gap_s: float = 5.0,
 ) -> MobileRun:
     """Read, join and clean mobile-monitoring files.
