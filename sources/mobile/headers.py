@@ -20,7 +20,7 @@ __all__ = [
     "POLLUTANTS",
     "MET",
     "ColumnMap",
-    "Mapping_",
+    "MappingFile",
     "split_header",
     "normalise_unit",
     "match_role",
@@ -206,7 +206,7 @@ def match_role(header: Any) -> tuple[str | None, str | None, int]:
 
 
 @dataclass(frozen=True)
-class Mapping_:
+class MappingFile:
     """A column-mapping file's content (``--mapping F``)."""
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -220,7 +220,7 @@ class Mapping_:
 _OPTION_KEYS = {"tz", "clock_offset_s", "datum", "encoding", "delimiter", "header_row", "time_format", "lag_s", "temp_c", "pressure_kpa"}
 
 
-def read_mapping(path: str | Path | None) -> Mapping_:
+def read_mapping(path: str | Path | None) -> MappingFile:
     """Read a column-mapping file (JSON or CSV).
 
     JSON: ``{"columns": {"浓度A": "no2", "Zeit": "time"}, "units": {"no2": "ppb"}, "tz": "+08:00",
@@ -233,7 +233,7 @@ def read_mapping(path: str | Path | None) -> Mapping_:
     {}
     """
     if path is None:
-        return Mapping_()
+        return MappingFile()
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -284,10 +284,10 @@ def read_mapping(path: str | Path | None) -> Mapping_:
                 options[k] = float(options[k]) if k != "header_row" else int(options[k])
             except (TypeError, ValueError) as err:
                 raise SourceError(f"{p}: option {k!r} must be a number, got {options[k]!r}") from err
-    return Mapping_(columns=columns, units={k: normalise_unit(v) or v for k, v in units.items()}, options=options)
+    return MappingFile(columns=columns, units={k: normalise_unit(v) or v for k, v in units.items()}, options=options)
 
 
-def map_columns(headers: list[Any], mapping: Mapping_ | None = None) -> ColumnMap:
+def map_columns(headers: list[Any], mapping: MappingFile | None = None) -> ColumnMap:
     """Assign a canonical role to each header; the mapping file wins over recognition.
 
     When several columns match one role, the corrected variant (``_NR_LC``, ``_RHC_Ref``, ``校正``) is used
@@ -299,7 +299,7 @@ def map_columns(headers: list[Any], mapping: Mapping_ | None = None) -> ColumnMa
     >>> dict(cm.roles)["苯(ppb)"], cm.units["tvoc"]
     ('benzene', 'ppb')
     """
-    mapping = mapping or Mapping_()
+    mapping = mapping or MappingFile()
     chosen: dict[str, tuple[int, int, str, str | None]] = {}  # role -> (score, -index, header, unit)
     time_hint = None
     ignored: list[str] = []

@@ -19,7 +19,7 @@ from parkscan.aoi.errors import DataQualityWarning, SourceError
 
 from .assemble import clean_points, join_track, merge_instruments
 from .clean import FlagLog, flag_time_order
-from .headers import MET, POLLUTANTS, ColumnMap, Mapping_, map_columns, read_mapping
+from .headers import MET, POLLUTANTS, ColumnMap, MappingFile, map_columns, read_mapping
 from .readers import RawTable, read_raw, sha256_of
 from .units import canonical_unit, convert
 
@@ -322,7 +322,7 @@ def _to_wgs84(lon, lat, df, roles, datum, fid, rows, flags):
 def read_mobile(
     paths: str | Path | Sequence[str | Path],
     *,
-    mapping: str | Path | Mapping_ | None = None,
+    mapping: str | Path | MappingFile | None = None,
     datum: str | Mapping[str, str] = "wgs84",
     tz: str | Mapping[str, str] | None = None,
     clock_offset_s: float | Mapping[str, float] = 0.0,
@@ -339,7 +339,7 @@ def read_mobile(
     ----------
     paths : path or list of paths
         CSV/TXT/XLSX/GPX files: complete tracks, or GPS tracks plus instrument logs (joined by time).
-    mapping : path or Mapping_, optional
+    mapping : path or MappingFile, optional
         A column-mapping file (JSON or CSV) for unusual headers; it may also give tz, clock_offset_s, datum.
     datum : str or {file: str}
         Datum of the coordinates (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``); converted to WGS-84.
@@ -370,7 +370,7 @@ def read_mobile(
     plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else list(paths))]
     if not plist:
         raise SourceError("no mobile-monitoring file given")
-    mp = mapping if isinstance(mapping, Mapping_) else read_mapping(mapping)
+    mp = mapping if isinstance(mapping, MappingFile) else read_mapping(mapping)
     conditions = {"temp_c": float(temp_c if temp_c is not None else mp.options.get("temp_c", 25.0)),
                   "pressure_kpa": float(pressure_kpa if pressure_kpa is not None else mp.options.get("pressure_kpa", 101.325))}
     flags = FlagLog()

@@ -22,7 +22,7 @@ import pandas as pd
 
 from parkscan.aoi.errors import SourceError, SourceIOError
 
-from .headers import Mapping_, match_role
+from .headers import MappingFile, match_role
 
 __all__ = ["RawTable", "read_raw", "decode", "sha256_of"]
 
@@ -277,7 +277,7 @@ def _read_gpx(path: Path, data: bytes) -> RawTable:
     return RawTable(path=path, data=df, first_line=1, kind="gpx", meta={}, problems=problems)
 
 
-def read_raw(path: str | Path, *, mapping: Mapping_ | None = None) -> RawTable:
+def read_raw(path: str | Path, *, mapping: MappingFile | None = None) -> RawTable:
     """Read one file (CSV/TXT/TSV, XLSX or GPX) into a :class:`RawTable`.
 
     Raises
