@@ -6,7 +6,10 @@ from .analysis import MobileAnalysis, analyse
 from .attribution import FINGERPRINTS, industry_key
 from .background import background
 from .hotspots import gi_star
+from .ml import lur_cv, lur_dataset, nmf_apportion
 from .peaks import find_peaks
+from .planner import plan_passes, plan_with_simulator
 from .segments import build_segments
 
-__all__ = ["FINGERPRINTS", "MobileAnalysis", "analyse", "background", "build_segments", "find_peaks", "gi_star", "industry_key"]
+__all__ = ["FINGERPRINTS", "MobileAnalysis", "analyse", "background", "build_segments", "find_peaks", "gi_star", "industry_key",
+           "lur_cv", "lur_dataset", "nmf_apportion", "plan_passes", "plan_with_simulator"]
