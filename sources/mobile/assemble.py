@@ -37,19 +37,35 @@ def join_track(track: pd.DataFrame, inst: pd.DataFrame, *, max_gap_s: float, fla
     return out
 
 
-def merge_instruments(tracks: list[pd.DataFrame], joined: list[pd.DataFrame]) -> pd.DataFrame:
-    """Put the instruments' pollutants on the GPS fixes (nearest instrument row within 1.5 s), one row per fix."""
+def merge_instruments(tracks: list[pd.DataFrame], joined: list[pd.DataFrame], flags: FlagLog | None = None) -> pd.DataFrame:
+    """Put the instruments' pollutants on the GPS fixes, one row per fix.
+
+    Each instrument row goes to its nearest fix within ``max(1.5 s, 0.6 × the GPS interval)``; several rows on one
+    fix (a 10 Hz analyser on a 1 Hz GPS) are averaged. Rows that reach no fix are flagged ``NO_GPS_FIX``.
+    """
     base = pd.concat(tracks, ignore_index=True)
     base = base.sort_values("t", kind="stable").reset_index(drop=True)
+    bt = base["t"].to_numpy(float)
+    dt = np.diff(bt[np.isfinite(bt)])
+    tol = max(1.5, 0.6 * float(np.median(dt[dt > 0]))) if (dt > 0).any() else 1.5
     for j in joined:
         j = j[j["_ok"]].sort_values("t")
         cols = [c for c in POLLUTANTS if c in j]
-        if not cols:
+        if not cols or not len(j):
             continue
-        m = pd.merge_asof(base[["t"]].reset_index(), j[["t"] + cols].rename(columns={c: f"__{c}" for c in cols}),
-                          on="t", direction="nearest", tolerance=1.5).set_index("index")
+        jt = j["t"].to_numpy(float)
+        k = np.clip(np.searchsorted(bt, jt), 1, len(bt) - 1) if len(bt) > 1 else np.zeros(len(jt), int)
+        if len(bt) > 1:
+            k = np.where(np.abs(bt[k - 1] - jt) <= np.abs(bt[k] - jt), k - 1, k)
+        ok = np.abs(bt[k] - jt) <= tol
+        if flags is not None and (~ok).any():
+            miss = j.loc[~ok]
+            for fid, g in miss.groupby("file"):
+                flags.add("NO_GPS_FIX", file=str(fid), rows=g["row"], times=g["time"], detail=f"no GPS fix within {tol:g} s to attach to")
+        agg = j.loc[ok, cols].groupby(k[ok]).mean()
         for c in cols:
-            v = m[f"__{c}"].reindex(base.index).to_numpy()
+            v = np.full(len(base), np.nan)
+            v[agg.index.to_numpy()] = agg[c].to_numpy()
             base[c] = np.where(np.isfinite(v), v, base[c]) if c in base else v
     return base
 

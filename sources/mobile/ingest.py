@@ -427,7 +427,7 @@ def read_mobile(
         joined = [join_track(gps, d[d["_ok"]], max_gap_s=max_gap_s, flags=flags) for d in insts]
         for j in joined:
             j["_ok"] = j["lon"].notna()
-        pts = merge_instruments(tracks, joined)
+        pts = merge_instruments(tracks, joined, flags)
     else:
         pts = pd.concat(tracks, ignore_index=True)
     pts["trip"] = pts["file"]
