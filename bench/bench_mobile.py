@@ -165,6 +165,24 @@ def eval_one(preset: str, seed: int, workdir: Path, lag="auto") -> dict:
     from scipy.spatial import cKDTree
 
     naive_src = np.column_stack([ex, ey])[cKDTree(np.column_stack([ex, ey])).query(naive_xy)[1]] if len(naive_xy) else naive_xy
+    # industries: NMF factors vs the hotspot fingerprints (plain statistics), against the true sources' industries
+    from parkscan.models.mobile.attribution import industry_key
+    from parkscan.aoi.errors import ModelError
+    from parkscan.models.mobile.ml import nmf_apportion
+
+    true_ind = [industry_key(s["industry"]) for s in sc.truth["sources"]]
+    try:
+        nmf_ind = set(nmf_apportion(a.points, a.pollutants, seed=seed).matches["industry"])
+    except ModelError:  # too few complete rows: no factor recovered
+        nmf_ind = set()
+    fp_hit = []
+    for s_, ind in zip(sc.truth["sources"], true_ind):
+        if not len(a.hotspots):
+            fp_hit.append(False)
+            continue
+        sx, sy = park.lonlat_to_xy(s_["lon"], s_["lat"])
+        near = int(np.argmin(np.hypot(a.hotspots["x"] - sx, a.hotspots["y"] - sy)))
+        fp_hit.append(a.hotspots["fingerprint"].iloc[near]["industry"] == ind)
     p_o, r_o = topk_scores(ours, truth, k)
     p_n, r_n = topk_scores(naive, truth, k)
     # source localisation: the best-attributed enterprise of each of the top-k hotspots (its road position without one)
@@ -181,6 +199,7 @@ def eval_one(preset: str, seed: int, workdir: Path, lag="auto") -> dict:
     lns = localisation_errors(naive_src, true_xy)
     return {"preset": preset, "seed": seed, "k": k, "precision": p_o, "recall": r_o, "naive_precision": p_n, "naive_recall": r_n,
             "loc_err_m": float(np.median(lo)), "src_loc_err_m": float(np.median(ls)), "naive_loc_err_m": float(np.median(ln)), "naive_src_loc_err_m": float(np.median(lns)), "n_hotspots": len(a.hotspots),
+            "nmf_industry_recall": float(np.mean([i in nmf_ind for i in true_ind])), "fingerprint_industry_recall": float(np.mean(fp_hit)),
             "seconds": secs, "passes_median": float(a.segments.table["n_passes"].median())}
 
 
@@ -197,6 +216,7 @@ def evaluate(presets: list[str], seeds: int, out: Path | None, lag="auto", seed0
     summary = df.groupby("preset").agg(
         runs=("seed", "size"), precision=("precision", "mean"), recall=("recall", "mean"), naive_precision=("naive_precision", "mean"),
         naive_recall=("naive_recall", "mean"), loc_err_m=("loc_err_m", "median"), src_loc_err_m=("src_loc_err_m", "median"), naive_loc_err_m=("naive_loc_err_m", "median"), naive_src_loc_err_m=("naive_src_loc_err_m", "median"),
+        nmf_industry_recall=("nmf_industry_recall", "mean"), fingerprint_industry_recall=("fingerprint_industry_recall", "mean"),
         seconds=("seconds", "median")).reindex(presets)
     print(summary.round(3).to_string())
     if out:
