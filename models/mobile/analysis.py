@@ -277,7 +277,8 @@ def _hotspots(pts, table, peaks, pollutants, units, enterprises, ex, ey, *, wind
             "attribution_confidence": round(att_conf, 3), "fingerprint": {"industry": fp_best, "similarity": fp_sim, "elevation_z": {p: round(v, 2) for p, v in elev.items()}},
             "severity": severity, "confidence": conf,
         })
-    hs = pd.DataFrame(recs, columns=cols).sort_values(["severity"], ascending=False, key=lambda s: s * 1).reset_index(drop=True)
+    hs = pd.DataFrame(recs, columns=cols)
+    hs = hs.iloc[np.argsort(-(hs["severity"] * hs["confidence"]).to_numpy(), kind="stable")].reset_index(drop=True)
     hs["hotspot_id"] = [f"H{i + 1}" for i in range(len(hs))]
     scores = _empty_scores(enterprises)
     if len(ex):
