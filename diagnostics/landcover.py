@@ -101,12 +101,22 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
     mmu_ha = float(params.get("landcover_mmu_ha", 0.5))
     ring_m = params.get("ring_m")
     ctx.report("land cover: reading imagery", 0.05)
+    if before and not after:  # only a before period: everything acquired after it is "after"
+        from datetime import timedelta
+
+        from parkscan.sources.imagery import parse_period
+
+        after = f"{parse_period(before)[1] + timedelta(days=1)}/2100-12-31"
     periods = [("before", before), ("after", after)] if before else [("after", after)]
-    data = {}
+    data, skipped = {}, None
     for name, period in periods:
         try:
             data[name] = open_imagery(imagery, park, period=period, ring_m=ring_m)
         except SourceError as err:
+            if name == "before" and "no image acquired" in str(err):
+                skipped = f"no image in the before period {period}; change was not assessed"
+                log.warning("land cover: %s", skipped)
+                continue
             raise DiagnosticsError(f"land cover, {name} period {period}: {err}") from err
         res.inputs += _inputs(data[name], f"imagery-{name}", period)
     after_ds = data["after"]
@@ -193,7 +203,7 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
     cl = [c for ds in data.values() for c in (ds.attrs.get("cloud_fraction") or []) if c is not None]
     res.coverage = {"status": "ok" if "before" in data else "partial", "dates": all_dates,
                     "cloud": round(float(np.mean(cl)), 4) if cl else None,
-                    "detail": "two periods" if "before" in data else "one period only (no change detection)"}
+                    "detail": "two periods" if "before" in data else (skipped or "one period only (no change detection)")}
     res.methods = _methods(method, acc, mmu_ha)
     res.limitations = _limitations(method, acc)
     res.tables["landcover_areas"] = _area_table(ind)

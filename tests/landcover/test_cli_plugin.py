@@ -217,3 +217,17 @@ def test_plugin_trains_on_reference_raster(scene, tmp_path):
     built = [f for f in res.findings if f.kind == "built_up_outside_approved"]
     assert len(built) == 1 and built[0].evidence["area_ha"] == pytest.approx(scene["new_built_ha"], rel=0.1)
     assert built[0].evidence["ci95_ha"] is not None
+
+
+def test_plugin_degrades_without_before_images(scene):
+    from parkscan.diagnostics.landcover import run
+    from parkscan.diagnostics.registry import ScreenContext
+
+    res = run(scene["park"], ScreenContext(params={"ring_m": 600}), imagery=str(scene["imagery"]),
+              before="2019-01-01/2019-12-31", after=scene["after"])
+    assert res.coverage["status"] == "partial" and "before period" in res.coverage["detail"]
+    assert not any(f.kind == "built_up_outside_approved" for f in res.findings)
+    assert res.indicators["built_up_share_approved_after"] is not None
+    # only a before period: the after period is everything acquired later
+    res = run(scene["park"], ScreenContext(params={"ring_m": 600}), imagery=str(scene["imagery"]), before=scene["before"])
+    assert res.coverage["status"] == "ok" and any(f.kind == "built_up_outside_approved" for f in res.findings)
