@@ -92,6 +92,9 @@ def _limitations(method: dict, acc) -> list[dict[str, str]]:
                           "and bare soil from some roofs; provide a trained model (`parkscan landcover train`) for better maps.",
                     "zh": "无样本时指数规则无法在单一时相区分夏季耕地与其他植被，也难以区分裸土与部分屋顶；可用 "
                           "`parkscan landcover train` 训练模型以提高精度。"})
+        out.append({"en": "The rules' accuracy for built-up, water and bare soil was measured on simulated scenes (real labels "
+                          "for those classes were not available), so those intervals are optimistic.",
+                    "zh": "规则法对建设用地、水体和裸土的精度是在模拟场景上测得的（缺少这些类别的真实样本），相应置信区间偏乐观。"})
     if acc is None:
         out.append({"en": "No accuracy figures are available for this classifier, so areas carry no interval.",
                     "zh": "该分类器没有精度评估，面积没有置信区间。"})
