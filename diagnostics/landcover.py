@@ -197,7 +197,10 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
     res.layers += truecolour_layers(data, transform, crs, ctx.lang)
     years = sorted({d[:4] for ds in data.values() for d in ds.attrs.get("dates", [])})
     simulated = any(ds.attrs.get("SIMULATED") for ds in data.values())
-    res.attributions = [f"Contains modified Copernicus Sentinel data {y}" for y in years] + (
+    sentinel = any(str(ds.attrs.get("SPACECRAFT_NAME", "")).startswith("Sentinel") or "B8A" in ds.data_vars
+                   for ds in data.values())  # red-edge bands: Sentinel-2
+    res.attributions = ([f"Contains modified Copernicus Sentinel data {y}" for y in years] if sentinel else
+                        [f"Optical imagery: {Path(str(imagery)).name} ({', '.join(years)})"]) + (
         ["Simulated imagery (parkscan.sources.simulate), not real Copernicus data"] if simulated else [])
     all_dates = [d for v in dates.values() for d in v]
     cl = [c for ds in data.values() for c in (ds.attrs.get("cloud_fraction") or []) if c is not None]
