@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import StandardScaler
 
@@ -159,14 +159,17 @@ def stacked_cv(F, L, folds, segs, *, trees=150, seed=0) -> np.ndarray:
     return pred
 
 
-def cv(F, L, folds, *, trees=200, prior_grid=None, seed=0, train_mask=None, class_weight=None) -> np.ndarray:
+def cv(F, L, folds, *, trees=200, prior_grid=None, seed=0, train_mask=None, class_weight=None, kind="rf") -> np.ndarray:
     """Out-of-fold predictions; with ``prior_grid``, per-class probability weights chosen by inner CV on the training stripes.
 
     ``train_mask`` (bool) limits the *training* pixels; every labelled pixel of the test fold is still scored.
     """
     valid = (L > 0) & (True if train_mask is None else train_mask)
     pred = np.zeros_like(L)
-    make = lambda: RandomForestClassifier(n_estimators=trees, n_jobs=2, random_state=seed, class_weight=class_weight)  # noqa: E731
+    if kind == "et":
+        make = lambda: ExtraTreesClassifier(n_estimators=300, n_jobs=2, random_state=seed, class_weight=class_weight)  # noqa: E731
+    else:
+        make = lambda: RandomForestClassifier(n_estimators=trees, n_jobs=2, random_state=seed, class_weight=class_weight)  # noqa: E731
     for k in np.unique(folds):
         tr, te = valid & (folds != k), folds == k
         w = np.ones(len(CLASSES))
@@ -214,6 +217,10 @@ def run(root: Path, *, log=print, only=()) -> dict:
         out[name] = s
         log(f"  {name:<54} OA {s['oa']:.3f}  artificial F1 {s['artificial_f1']:.3f}  macro-F1 {s['macro_f1']:.3f}  {s['f1']}  (artificial F1 with 1-px tolerance {s['artificial_f1_1px']:.3f})")
     extra = {
+        "segments, no parcel edges, extra-trees (300)": lambda: cv(np.concatenate([Fb, Ft, Fc, Fs], -1), L, folds,
+                                                                  train_mask=clean, kind="et"),
+        "  … extra-trees + weights by inner blocked CV": lambda: cv(np.concatenate([Fb, Ft, Fc, Fs], -1), L, folds,
+                                                                    train_mask=clean, kind="et", prior_grid=grid),
         "(not kept) class_weight='balanced', baseline + NDVI stats": lambda: cv(np.concatenate([Fb, Ft], -1), L, folds,
                                                                                class_weight="balanced"),
         "(not kept) stacking on window/segment probability means": lambda: stacked_cv(
