@@ -95,3 +95,22 @@ def test_real_bangalore_run_with_installed_script(bangalore, tmp_path):
     assert (out / "map.html").stat().st_size > 10000
     for h in summary["hotspots"]:
         assert h["confidence"] < 0.6  # one pass can never be confident
+
+
+def test_cli_ml_outputs(tmp_path, enterprises_csv):
+    from .conftest import loop_track
+
+    files = []
+    for i, day in enumerate(["2025-06-10", "2025-06-11"]):
+        p = tmp_path / f"d{i}.csv"
+        loop_track(3, seed=i, start=f"{day} 09:00:00").to_csv(p, index=False)
+        files.append(str(p))
+    out = tmp_path / "ml"
+    r = CliRunner().invoke(cli, ["mobile", *files, "--out", str(out), "--enterprises", str(enterprises_csv), "--ml"])
+    assert r.exit_code == 0, r.output
+    for name in ("lur_cv.csv", "nmf_profiles.csv", "nmf_matches.csv", "plan.csv"):
+        assert (out / name).exists(), name
+    cv = pd.read_csv(out / "lur_cv.csv", encoding="utf-8-sig")
+    assert {"gbm", "rf", "idw", "mean"} <= set(cv["model"]) and "leave-one-day-out" in set(cv["scheme"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ml"]["notes"]["nmf"]["k"] >= 1
