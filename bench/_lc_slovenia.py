@@ -221,6 +221,10 @@ def run(root: Path, *, log=print, only=()) -> dict:
                                                                   train_mask=clean, kind="et"),
         "  … extra-trees + weights by inner blocked CV": lambda: cv(np.concatenate([Fb, Ft, Fc, Fs], -1), L, folds,
                                                                     train_mask=clean, kind="et", prior_grid=grid),
+        "  … extra-trees without the 65 raw band values": lambda: cv(np.concatenate([Ft, Fc, Fs], -1), L, folds,
+                                                                     train_mask=clean, kind="et"),
+        "  … extra-trees without raw bands + weights by inner CV": lambda: cv(np.concatenate([Ft, Fc, Fs], -1), L, folds,
+                                                                             train_mask=clean, kind="et", prior_grid=grid),
         "(not kept) class_weight='balanced', baseline + NDVI stats": lambda: cv(np.concatenate([Fb, Ft], -1), L, folds,
                                                                                class_weight="balanced"),
         "(not kept) stacking on window/segment probability means": lambda: stacked_cv(
