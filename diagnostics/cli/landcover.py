@@ -61,12 +61,15 @@ def command() -> None:
 @click.option("--context/--no-context", default=False, show_default=True, help="Add context (top-hat / local spread) features.")
 @click.option("--folds", type=int, default=4, show_default=True, help="Folds of the spatially blocked CV.")
 @click.option("--block-px", type=int, default=50, show_default=True, help="CV block size in pixels.")
+@click.option("--estimator", type=click.Choice(["rf", "et"]), default="rf", show_default=True,
+              help="Random forest (fast to apply) or extra-trees (better on noisy parcel labels, slower).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Model file to write (.joblib).")
 @period_opt
 @park_opt
 @ring_opt
 @click.option("--seed", type=int, default=42, show_default=True)
-def train(imagery, labels, class_field, reference, schema, context, folds, block_px, out, period, park_path, ring_m, seed):
+def train(imagery, labels, class_field, reference, schema, context, folds, block_px, estimator, out, period, park_path, ring_m,
+          seed):
     """Train a model on IMAGERY from labelled polygons or a reference raster; report blocked-CV accuracy."""
     from parkscan.aoi.errors import ModelError
     from parkscan.models.landcover.features import FeatureSpec
@@ -85,7 +88,7 @@ def train(imagery, labels, class_field, reference, schema, context, folds, block
     idx = tuple(i for i in ("NDVI", "NDBI", "MNDWI", "BSI") if all(b in bands for b in __import__(
         "parkscan.models.landcover.indices", fromlist=["INDICES"]).INDICES[i][1]))
     spec = FeatureSpec(bands=bands, indices=idx, context=(3, 7) if context else ())
-    model = train_from_dataset(ds, y, spec=spec, n_folds=folds, block_px=block_px, seed=seed,
+    model = train_from_dataset(ds, y, spec=spec, n_folds=folds, block_px=block_px, seed=seed, estimator=estimator,
                                description=f"random forest trained on {Path(labels or reference).name}")
     model.save(out)
     cv = model.meta.get("cv")

@@ -89,7 +89,7 @@ def test_train_predict_cli(scene, tmp_path):
     runner = CliRunner()
     r = runner.invoke(cli, ["landcover", "train", str(scene["imagery"]), "--labels", str(tmp_path / "labels.gpkg"),
                             "--park", str(pf), "--ring-m", "600", "--period", scene["before"], "--out", str(tmp_path / "m.joblib"),
-                            "--block-px", "20"])
+                            "--block-px", "20", "--estimator", "et"])
     assert r.exit_code == 0, r.output
     assert "blocked CV: OA" in r.output
     r = runner.invoke(cli, ["landcover", "predict", str(scene["imagery"]), "--model", str(tmp_path / "m.joblib"), "--park", str(pf),
