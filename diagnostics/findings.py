@@ -11,21 +11,12 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from parkscan.aoi.vocab import FINDING_KINDS
+
 __all__ = ["Finding", "KINDS", "finding_id"]
 
-KINDS: dict[str, dict[str, str]] = {
-    "built_up_outside_approved": {"en": "Built-up outside the approved boundary", "zh": "批复边界外新增建设"},
-    "farmland_loss": {"en": "Farmland loss", "zh": "耕地减少"},
-    "bare_soil": {"en": "Exposed bare soil", "zh": "裸露土地"},
-    "landcover_change": {"en": "Land-cover change", "zh": "土地覆盖变化"},
-    "mobile_hotspot": {"en": "Mobile-monitoring hotspot", "zh": "走航监测高值点"},
-    "no2_enhancement": {"en": "NO₂ enhancement", "zh": "NO₂ 浓度增强"},
-    "so2_enhancement": {"en": "SO₂ enhancement", "zh": "SO₂ 浓度增强"},
-    "thermal_anomaly": {"en": "Thermal anomaly", "zh": "热异常"},
-    "heat_source": {"en": "Persistent heat source", "zh": "持续热源"},
-    "boundary_confusion": {"en": "Boundary confusion", "zh": "边界不清"},
-}
-"""Known finding kinds with their English and Chinese labels."""
+KINDS = FINDING_KINDS
+"""Known finding kinds with their English and Chinese labels (from :mod:`parkscan.aoi.vocab`)."""
 
 
 def finding_id(kind: str, *parts: Any) -> str:

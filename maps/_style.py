@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from parkscan.aoi.vocab import FINDING_KINDS
+
 __all__ = [
     "BOUNDARY_STYLE", "KIND_COLORS", "KIND_LABELS", "CATEGORY_PALETTE", "TEXT",
     "layer_style", "category_colors", "kind_label", "text",
@@ -34,18 +36,7 @@ KIND_COLORS: dict[str, str] = {
     "boundary_confusion": "#7f7f7f",
 }
 
-KIND_LABELS: dict[str, dict[str, str]] = {
-    "built_up_outside_approved": {"en": "Built-up outside the approved boundary", "zh": "批复边界外新增建设"},
-    "farmland_loss": {"en": "Farmland loss", "zh": "耕地减少"},
-    "bare_soil": {"en": "Exposed bare soil", "zh": "裸露土地"},
-    "landcover_change": {"en": "Land-cover change", "zh": "土地覆盖变化"},
-    "mobile_hotspot": {"en": "Mobile-monitoring hotspot", "zh": "走航监测高值点"},
-    "no2_enhancement": {"en": "NO₂ enhancement", "zh": "NO₂ 浓度增强"},
-    "so2_enhancement": {"en": "SO₂ enhancement", "zh": "SO₂ 浓度增强"},
-    "thermal_anomaly": {"en": "Thermal anomaly", "zh": "热异常"},
-    "heat_source": {"en": "Persistent heat source", "zh": "持续热源"},
-    "boundary_confusion": {"en": "Boundary confusion", "zh": "边界不清"},
-}
+KIND_LABELS = FINDING_KINDS
 
 #: Qualitative palette for categories (industries, ...), colour-blind-friendlier ordering of Tableau 10.
 CATEGORY_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]

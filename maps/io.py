@@ -36,6 +36,7 @@ import numpy as np
 from parkscan.aoi.atomic import atomic_path, write_bytes, write_text
 from parkscan.aoi.errors import ParkscanError
 
+from ._html import _default
 from .layers import Layer, RasterLayer, TrackLayer, VectorLayer
 
 __all__ = ["save_layers", "load_layers", "LayersIOError"]
@@ -96,16 +97,6 @@ def save_layers(layers: Sequence[Layer], directory: str | os.PathLike) -> Path:
         write_text(d / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=1, default=_default))
         index.append({"file": stem, "type": meta["type"]})
     return write_text(d / INDEX, json.dumps({"format": FORMAT_VERSION, "layers": index}, indent=1))
-
-
-def _default(o: Any) -> Any:
-    if hasattr(o, "item") and callable(o.item):
-        return o.item()
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if hasattr(o, "isoformat"):
-        return o.isoformat()
-    return str(o)
 
 
 def _read_json(p: Path) -> Any:
