@@ -1,10 +1,18 @@
 """CSV output that spreadsheets cannot execute (CSV/formula injection defused)."""
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 from typing import Any
 
-__all__ = ["defuse"]
+import numpy as np
+import pandas as pd
+
+from parkscan.aoi.atomic import write_text
+
+__all__ = ["defuse", "write_csv"]
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -30,3 +38,27 @@ def defuse(value: Any) -> Any:
     if value.startswith(_TRIGGERS) and not _NUMBER.match(value):
         return "'" + value
     return value
+
+
+def _cell(v: Any) -> Any:
+    if v is None or (not isinstance(v, (str, bytes)) and np.ndim(v) == 0 and pd.isna(v)):
+        return ""
+    if isinstance(v, (np.integer, np.floating, np.bool_)):
+        v = v.item()
+    return defuse(v) if isinstance(v, str) else v
+
+
+def write_csv(path: str | Path, table: pd.DataFrame) -> Path:
+    """Write a table as UTF-8 CSV with BOM (Excel reads Chinese), formula-defused, atomically.
+
+    Every text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading apostrophe;
+    numbers stay numbers; missing values (None, NaN, NA, NaT) are empty cells. Column names are
+    defused too. Cells are defused whatever the column's dtype (object, pandas ``str``/``string``,
+    categorical).
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([_cell(str(c)) for c in table.columns])
+    for row in table.itertuples(index=False, name=None):
+        w.writerow([_cell(v) for v in row])
+    return write_text(path, "\ufeff" + buf.getvalue())

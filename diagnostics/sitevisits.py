@@ -9,10 +9,7 @@ geometry or WKT), or nearest to the park centroid when no road is known;
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,9 +17,7 @@ import pandas as pd
 import shapely
 from shapely.ops import nearest_points
 
-from parkscan.aoi.atomic import write_text
-
-from .csvsafe import defuse
+from .csvsafe import write_csv
 from .ranking import RankedItem, Weights
 
 __all__ = ["COLUMNS", "site_visits", "entrance", "visit_route", "write_csv", "route_length_m"]
@@ -214,25 +209,3 @@ def site_visits(
     route["order"] = [chosen[j].item_id for j in order]
     route["length_m"] = round(route_length_m(xy, order, start_xy), 1)
     return pd.DataFrame(rows, columns=COLUMNS), route
-
-
-def _cell(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ""
-    if isinstance(v, (np.integer, np.floating)):
-        v = v.item()
-    return defuse(v) if isinstance(v, str) else v
-
-
-def write_csv(path: str | Path, table: pd.DataFrame) -> Path:
-    """Write a table as UTF-8 CSV with BOM (Excel reads Chinese), formula-defused, atomically.
-
-    Every text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading apostrophe;
-    numbers stay numbers. Column names are defused too.
-    """
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([_cell(str(c)) for c in table.columns])
-    for row in table.itertuples(index=False, name=None):
-        w.writerow([_cell(v) for v in row])
-    return write_text(path, "\ufeff" + buf.getvalue())

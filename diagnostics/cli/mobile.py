@@ -37,16 +37,9 @@ def track_park(mobile_run, *, buffer_m: float = 300.0, name: str = "track area")
 
 
 def _write_csv(df, path: Path) -> None:
-    from parkscan.aoi.atomic import atomic_open
+    from ..csvsafe import write_csv
 
-    from ..csvsafe import defuse
-
-    df = df.copy()
-    for c in df.columns:
-        if df[c].dtype == object or str(df[c].dtype).startswith("string"):
-            df[c] = df[c].map(defuse)
-    with atomic_open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        df.to_csv(fh, index=False)
+    write_csv(path, df)
 
 
 def run_mobile(files: Sequence[str | Path], out: str | Path, *, park_path: str | Path | None = None, enterprises: str | Path | None = None,
