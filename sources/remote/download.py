@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import requests
 
-from parkscan.aoi.errors import SourceIOError
+from parkscan.aoi.errors import SourceError, SourceIOError
 from parkscan.aoi.options import OPTIONS
 
 from .credentials import redact_url
@@ -24,10 +24,33 @@ from .credentials import redact_url
 if TYPE_CHECKING:  # pragma: no cover
     from .http import HTTPSession
 
-__all__ = ["download", "DownloadResult", "part_path", "file_sha256"]
+__all__ = ["download", "DownloadResult", "part_path", "file_sha256", "safe_name"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 16
+
+
+def safe_name(name: str, *, source: str) -> str:
+    """``name`` (a file or folder name a server sent) if it is one plain path component, else an error.
+
+    Product, node and asset names from catalogues become local file names; a name such as
+    ``../../.bashrc`` or ``/etc/x`` must not write outside the output folder.
+
+    Raises
+    ------
+    SourceError
+        The name is empty, ``.``/``..``, absolute, or holds a path separator or NUL.
+
+    Examples
+    --------
+    >>> safe_name("S2A_MSIL2A_20240101.SAFE", source="cdse")
+    'S2A_MSIL2A_20240101.SAFE'
+    """
+    text = str(name)
+    if text in ("", ".", "..") or any(c in text for c in ("/", "\\", "\0")) or (len(text) > 1 and text[1] == ":"):
+        raise SourceError(f"{source}: the server sent an unsafe file name {text[:120]!r} (empty, '..', or a path); "
+                          "refusing to write it — check the catalogue URL")
+    return text
 
 
 def part_path(dest: str | os.PathLike) -> Path:

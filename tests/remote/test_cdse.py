@@ -141,3 +141,12 @@ def test_download_names():
     mk = lambda n: CDSEProduct(id="i", name=n, size=None, md5=None, start="")  # noqa: E731
     assert download_name(mk("S2A_MSIL2A_X.SAFE")) == "S2A_MSIL2A_X.SAFE.zip"
     assert download_name(mk("S5P_OFFL_L2__NO2____20240501T0300.nc")) == "S5P_OFFL_L2__NO2____20240501T0300.nc"
+
+
+@pytest.mark.parametrize("name", ["../../evil.nc", "/etc/evil.zip", "..", "", "a\\..\\b.SAFE"])
+def test_server_names_cannot_leave_the_output_folder(name):
+    from parkscan.aoi.errors import SourceError
+    from parkscan.sources.remote.cdse import CDSEProduct, download_name
+
+    with pytest.raises(SourceError, match="unsafe file name"):
+        download_name(CDSEProduct(id="i", name=name, size=None, md5=None, start=""))
