@@ -73,8 +73,6 @@ def image_date(path: str | Path, tags: dict | None = None) -> date | None:
 
 def band_names_of(descriptions: Sequence[str | None], count: int, override: Sequence[str] | None = None) -> list[str]:
     """Canonical band names (B02 …, SCL) from band descriptions, or the override list."""
-    from parkscan.models.landcover.indices import LANDSAT_TO_S2
-
     if override is not None:
         if len(override) != count:
             raise SourceError(f"band_names has {len(override)} names for a file with {count} bands")
@@ -83,9 +81,7 @@ def band_names_of(descriptions: Sequence[str | None], count: int, override: Sequ
         raw = [d or "" for d in descriptions]
     out = []
     for i, d in enumerate(raw):
-        key = d.strip()
-        if key in LANDSAT_TO_S2:
-            key = LANDSAT_TO_S2[key]
+        key = d.strip()  # Landsat names (Blue, NIR, SWIR1, ...) are among the aliases
         key = _ALIASES.get(key.lower(), key.upper() if re.fullmatch(r"b\d+a?", key, re.I) else key)
         if re.fullmatch(r"B\d", key):
             key = f"B0{key[1]}"
