@@ -101,7 +101,7 @@ def _read_wkt(path: Path) -> gpd.GeoDataFrame:
         if m:
             srid, one = int(m.group(1)), one[m.end():]
         rows.append({"name": None, "geometry": shapely.from_wkt(" ".join(one.split()))})
-    except (shapely.errors.ShapelyError, ValueError):
+    except (shapely.errors.ShapelyError, ValueError) as whole_err:  # not one geometry: try one per line
         rows = []
         for i, line in enumerate(text.splitlines(), start=1):
             line = line.strip()
@@ -111,7 +111,7 @@ def _read_wkt(path: Path) -> gpd.GeoDataFrame:
             m = re.match(r"^(?:(?P<name>[^;\t]*?)\s*[;\t|]\s*)?(?:SRID=(?P<srid>\d+);)?(?P<wkt>[A-Za-z]+\s*Z?\s*[(E].*)$", line)
             if not m:
                 raise AOIError(f"{path}: line {i} is not WKT ({line[:40]!r}); write one geometry per line "
-                               "like POLYGON((lon lat, ...)), optionally prefixed by 'name;'")
+                               "like POLYGON((lon lat, ...)), optionally prefixed by 'name;'") from whole_err
             name = (m.group("name") or "").strip() or None
             if m.group("srid"):
                 srid = int(m.group("srid"))
