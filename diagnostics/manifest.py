@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from parkscan.aoi.digest import sha256_file
+
 from .registry import InputItem
 
 __all__ = ["sha256_file", "input_item", "versions", "build_manifest", "strip_url", "PACKAGES"]
@@ -21,15 +23,6 @@ PACKAGES = ("parkscan", "numpy", "pandas", "shapely", "pyproj", "geopandas", "py
 """Packages whose versions are recorded."""
 
 _SECRET = re.compile(r"(?i)(token|key|secret|password|passwd|auth|signature|sig)=[^&]*")
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def strip_url(uri: str) -> str:

@@ -15,12 +15,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from parkscan.aoi.digest import sha256_file
 from parkscan.aoi.errors import DataQualityWarning, SourceError
 
 from .assemble import clean_points, join_track, merge_instruments
 from .clean import FlagLog, flag_time_order
 from .headers import MET, POLLUTANTS, ColumnMap, MappingFile, map_columns, read_mapping
-from .readers import RawTable, read_raw, sha256_of
+from .readers import RawTable, read_raw
 from .units import canonical_unit, convert
 
 __all__ = ["MobileRun", "FileInfo", "read_mobile", "parse_time"]
@@ -407,7 +408,7 @@ def read_mobile(
             raise SourceError(f"{p}: neither coordinates (经度/纬度, lon/lat) nor pollutant columns recognised "
                               f"(headers: {list(map(str, raw.data.columns))[:12]}); give a --mapping file")
         (tracks if kind == "track" else insts).append(df)
-        infos.append(FileInfo(path=str(p), sha256=sha256_of(p), size=p.stat().st_size, kind=kind, reader=raw.kind, rows=len(raw.data),
+        infos.append(FileInfo(path=str(p), sha256=sha256_file(p), size=p.stat().st_size, kind=kind, reader=raw.kind, rows=len(raw.data),
                               columns=dict(cmap.roles), units=dict(cmap.units), ignored=cmap.ignored, encoding=raw.encoding,
                               delimiter=raw.delimiter, tz=info.get("tz"), clock_offset_s=f_off, datum=str(f_datum), meta=dict(raw.meta)))
     if not tracks:

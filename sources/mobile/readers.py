@@ -6,7 +6,6 @@ The readers do not interpret columns: :mod:`.headers` does that. They return a :
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
 import re
@@ -24,7 +23,7 @@ from parkscan.aoi.errors import SourceError, SourceIOError
 
 from .headers import MappingFile, match_role
 
-__all__ = ["RawTable", "read_raw", "decode", "sha256_of"]
+__all__ = ["RawTable", "read_raw", "decode"]
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +53,6 @@ class RawTable:
     """File-level problems found while reading (truncated GPX, ragged lines)."""
     unit_row: dict[str, str] = field(default_factory=dict)
     """Units given on a separate line under the header, by header."""
-
-
-def sha256_of(path: str | Path) -> str:
-    """SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:

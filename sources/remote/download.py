@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import requests
 
+from parkscan.aoi.digest import sha256_file
 from parkscan.aoi.errors import SourceError, SourceIOError
 from parkscan.aoi.options import OPTIONS
 
@@ -294,5 +295,5 @@ def _file_hashes(path: Path) -> tuple[str, str]:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 (hex) of a local file."""
-    return _file_hashes(Path(path))[0]
+    """SHA-256 (hex) of a local file (:func:`parkscan.aoi.digest.sha256_file`)."""
+    return sha256_file(path)
