@@ -14,9 +14,27 @@ import numpy as np
 from .classes import NODATA
 from .model import LandcoverModel
 
-__all__ = ["predict_features_dask", "predict_cube_dask", "predict_dataset"]
+__all__ = ["balanced_chunks", "predict_features_dask", "predict_cube_dask", "predict_dataset"]
 
 log = logging.getLogger(__name__)
+
+
+def balanced_chunks(n: int, chunk: int) -> tuple[int, ...]:
+    """Split ``n`` pixels into ``ceil(n / chunk)`` blocks of (nearly) equal size, none larger than ``chunk``.
+
+    Equal blocks keep both threads busy to the end: 4000 px with ``chunk=1024`` gives 4 × 1000 instead of
+    3 × 1024 + 928 (measured on 2 cores in bench/bench_landcover.py).
+
+    Examples
+    --------
+    >>> balanced_chunks(4000, 1024)
+    (1000, 1000, 1000, 1000)
+    >>> balanced_chunks(10, 4)
+    (4, 3, 3)
+    """
+    k = max(1, -(-n // max(int(chunk), 1)))
+    base, extra = divmod(n, k)
+    return tuple(base + 1 if i < extra else base for i in range(k))
 
 
 def _model_handle(model: LandcoverModel, client=None):
@@ -44,10 +62,11 @@ def predict_features_dask(model: LandcoverModel, feats, *, chunk: int = 1024, cl
     """
     import dask.array as da
 
+    ch = (balanced_chunks(feats.shape[0], chunk), balanced_chunks(feats.shape[1], chunk), (feats.shape[2],))
     if not isinstance(feats, da.Array):
-        feats = da.from_array(feats, chunks=(chunk, chunk, -1))
+        feats = da.from_array(feats, chunks=ch)
     else:
-        feats = feats.rechunk({0: chunk, 1: chunk, 2: -1})
+        feats = feats.rechunk(ch)
     handle = _model_handle(model, client)
     out = da.map_blocks(_predict_block, feats, handle, dtype=np.uint8, drop_axis=2, meta=np.empty((0, 0), np.uint8))
     return out
@@ -74,10 +93,11 @@ def predict_cube_dask(model: LandcoverModel, cube, *, chunk: int = 1024, client=
     """
     import dask.array as da
 
+    ch = (cube.shape[0], cube.shape[1], balanced_chunks(cube.shape[2], chunk), balanced_chunks(cube.shape[3], chunk))
     if not isinstance(cube, da.Array):
-        cube = da.from_array(np.asarray(cube, dtype="float32"), chunks=(-1, -1, chunk, chunk))
+        cube = da.from_array(np.asarray(cube, dtype="float32"), chunks=ch)
     else:
-        cube = cube.rechunk({0: -1, 1: -1, 2: chunk, 3: chunk})
+        cube = cube.rechunk(ch)
     handle = _model_handle(model, client)
     halo = model.spec.halo
     if halo:
