@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import re
 import sys
 from dataclasses import asdict
 from importlib import metadata
@@ -22,18 +21,19 @@ PACKAGES = ("parkscan", "numpy", "pandas", "shapely", "pyproj", "geopandas", "py
             "rioxarray", "scipy", "scikit-learn", "dask", "distributed", "folium", "matplotlib", "jinja2", "click")
 """Packages whose versions are recorded."""
 
-_SECRET = re.compile(r"(?i)(token|key|secret|password|passwd|auth|signature|sig)=[^&]*")
-
 
 def strip_url(uri: str) -> str:
-    """A URL without credentials and without secret-looking query parameters."""
+    """A URL without credentials, fragment and secret query values (paths are returned unchanged).
+
+    The masking is :func:`parkscan.sources.remote.credentials.redact_url`: the same list of secret
+    parameters (``token``, ``sig``, ``map_key``, S3/Azure signatures, ...) and registered secrets.
+    """
+    from parkscan.sources.remote.credentials import redact_url
+
     parts = urlsplit(uri)
     if not parts.scheme or len(parts.scheme) == 1:  # a path (or a Windows drive letter)
         return uri
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, _SECRET.sub(r"\1=***", parts.query), ""))
+    return redact_url(urlunsplit(parts._replace(fragment="")))
 
 
 def input_item(path: str | os.PathLike, *, kind: str, id: str | None = None, dates: Sequence[str] = (),
