@@ -73,6 +73,16 @@ def _tile_url(spec: TileSpec, z: int, x: int, y: int) -> str:
     return spec.url.replace("{s}", s).replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
 
 
+def _scrub(text: str, url: str) -> str:
+    """``text`` with the query of ``url`` (raw and percent-decoded) replaced by ``***``."""
+    from urllib.parse import unquote, urlsplit
+
+    query = urlsplit(url).query
+    for q in {query, unquote(query)} - {""}:
+        text = text.replace(q, "***")
+    return text
+
+
 def _get(session, url: str, *, timeout: float, retries: int) -> bytes:
     import requests
 
@@ -81,7 +91,8 @@ def _get(session, url: str, *, timeout: float, retries: int) -> bytes:
         try:
             r = session.get(url, timeout=timeout)
         except requests.RequestException as err:
-            last = err
+            # requests puts the whole URL in its message: the query may hold a key (Tianditu tk=...)
+            last = ParkscanError(_scrub(f"{type(err).__name__}: {err}", url))
         else:
             if r.status_code == 200 and r.content:
                 return r.content

@@ -64,3 +64,20 @@ def test_gcj02_mosaic_is_moved_back(tmp_path, tile_server, monkeypatch):
         frac = ((dx + math.radians(float(gx) - 113.32) * 6378137.0) / size) % 1.0
         assert min(frac, 1 - frac) < 1e-6
     assert abs(float(gx) - 113.32) > 1e-3
+
+
+def test_unreachable_tile_server_error_keeps_the_key_out(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    spec = TileSpec(f"http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png?tk=SECRETKEY123", "x", "x", subdomains="")
+    with set_options(cache_dir=str(tmp_path / "cache"), http_retries=0), pytest.raises(ParkscanError) as info:
+        fetch_mosaic((113.30, 23.10, 113.34, 23.13), spec)
+    chain, err = [], info.value
+    while err is not None:
+        chain.append(str(err))
+        err = err.__cause__ or err.__context__
+    assert "could not fetch basemap tile" in chain[0]
+    assert not any("SECRETKEY123" in text for text in chain)
