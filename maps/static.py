@@ -215,7 +215,8 @@ def render_static(
 
     words = " ".join([title, subtitle, *attributions, *[lyr.name for lyr in layers], *_labels(layers, lang)])
     font = cjk_font()
-    rc: dict[str, Any] = {"font.size": 9, "pdf.fonttype": 42}
+    # labels are user text (park, enterprise, industry names): a '$' must print, not start TeX math
+    rc: dict[str, Any] = {"font.size": 9, "pdf.fonttype": 42, "text.parse_math": False}
     if font:
         rc["font.family"] = [font, "DejaVu Sans"]
     elif _CJK.search(words):
@@ -281,7 +282,8 @@ def render_static(
         fig.text(0.5, 0.915, sub, ha="center", fontsize=9, color="#444")
         crs_note = f"{crs.name} (EPSG:{crs.to_epsg()})"
         foot = " | ".join([*[str(a) for a in attributions if str(a).strip()], crs_note, text("made_with", lang)])
-        fig.text(0.03, 0.035, foot, ha="left", fontsize=7, color="#333", wrap=True)
+        # matplotlib measures wrapped text as TeX when it holds '$' pairs, whatever text.parse_math says
+        fig.text(0.03, 0.035, foot, ha="left", fontsize=7, color="#333", wrap="$" not in foot)
         with atomic_path(path, suffix=f".{fmt}") as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi)
         plt.close(fig)

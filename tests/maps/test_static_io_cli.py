@@ -40,6 +40,15 @@ def test_static_pdf(layers, tmp_path):
         assert b"NotoSansCJK" in data and b"/FontFile" in data
 
 
+def test_dollar_signs_in_user_text_are_printed_not_parsed_as_tex(tmp_path):
+    fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "A$\\frac$", "industry": "$\\x$"},
+          "geometry": {"type": "Polygon", "coordinates": [[[120, 31], [120.1, 31], [120.1, 31.1], [120, 31]]]}}]}
+    layers = [VectorLayer("Park $\\undefined$", fc, kind="approved"),
+              VectorLayer("Firms $\\q$", fc, kind="enterprises", color_by="industry")]
+    p = render_static(layers, tmp_path / "m.pdf", title="Cost $\\bad{$ park", attributions=["$\\zz$ data"], dpi=40)
+    assert p.read_bytes().startswith(b"%PDF")
+
+
 def test_cjk_title_renders_without_missing_glyphs(layers, tmp_path):
     if cjk_font() is None:
         pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
