@@ -168,11 +168,11 @@ def load_tasks(parks_path: str | os.PathLike, *, inputs: Mapping[str, Any] | Non
     seen: dict[str, int] = {}
     for pid, park in read_parks(parks_path):
         pid = str(pid)
-        if pid in seen:  # duplicated ids get a suffix rather than overwriting each other
-            seen[pid] += 1
-            pid = f"{pid}_{seen[pid]}"
-        else:
-            seen[pid] = 0
+        base = pid
+        while safe_name(pid) in seen:  # ids naming the same folder ("A/B", "A B", "A_B") get a suffix
+            seen[safe_name(base)] += 1  # rather than overwriting each other's outputs and status
+            pid = f"{base}_{seen[safe_name(base)]}"
+        seen[safe_name(pid)] = 0
         per_park = dict(inputs or {})
         if isinstance(park, ParkscanError):
             tasks.append(ParkTask(park_id=pid, park=None, error=" ".join(str(park).split()), inputs=per_park))

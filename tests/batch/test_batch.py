@@ -105,3 +105,17 @@ def test_bad_scheduler_address_is_a_clear_error(tmp_path):
     parks = _parks_file(tmp_path / "parks.geojson", 1, broken=False)
     r = CliRunner().invoke(cli, ["batch", str(parks), "--out", str(tmp_path / "o"), "--scheduler", "nonsense"])
     assert r.exit_code == 1 and "scheduler" in r.output and "Traceback" not in r.output
+
+
+def test_park_ids_naming_the_same_folder_get_distinct_folders(tmp_path):
+    from parkscan.diagnostics.batch import load_tasks
+
+    feats = [{"type": "Feature", "properties": {"name": f"园区{i}", "id": pid},
+              "geometry": {"type": "Polygon", "coordinates": [[[112 + i, 28], [112.03 + i, 28], [112.03 + i, 28.02], [112 + i, 28.02], [112 + i, 28]]]}}
+             for i, pid in enumerate(["A/B", "A B", "A_B", "C"])]
+    path = tmp_path / "parks.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), encoding="utf-8")
+    tasks = load_tasks(path)
+    folders = [t.folder for t in tasks]
+    assert len(set(folders)) == len(folders) == 4, folders
+    assert tasks[0].park_id == "A/B" and tasks[-1].park_id == "C"
