@@ -14,7 +14,7 @@ from ._html import esc, fmt_value, safe_color, table_html
 from ._style import category_colors, kind_label, layer_style, text
 from .layers import Layer, RasterLayer, TrackLayer, VectorLayer
 
-__all__ = ["LegendEntry", "LegendSection", "styled_features", "track_runs", "track_colormap", "legend_html", "section_html", "resample_track",
+__all__ = ["LegendEntry", "LegendSection", "styled_features", "track_runs", "track_colormap", "section_html", "resample_track",
            "is_number", "feature_color_map", "layer_bounds", "focus_bounds"]
 
 _INTERNAL = {"style", "_ps_style", "_ps_popup", "_ps_tooltip", "geometry"}
@@ -348,7 +348,3 @@ def section_html(sec: LegendSection) -> str:
             parts.append(f"<div>{esc(cap)}</div>")
     return "".join(parts)
 
-
-def legend_html(sections: list[LegendSection], *, lang: str = "en") -> str:
-    """The whole legend as HTML built from escaped text."""
-    return f"<h4>{esc(text('legend', lang))}</h4>" + "".join(section_html(s) for s in sections)

@@ -14,7 +14,7 @@ from jinja2 import Template
 from ._assets import inline_block
 from ._html import js_json
 
-__all__ = ["GeoJsonOverlay", "PolylineGroup", "BoxControl", "TitleBox", "Attribution", "SwipeControl", "TimeControl",
+__all__ = ["GeoJsonOverlay", "PolylineGroup", "TitleBox", "Attribution", "SwipeControl", "TimeControl",
            "OfflineAssets", "LegendControl"]
 
 
@@ -66,23 +66,6 @@ var {{ this.get_name() }} = L.featureGroup();
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "PsPolylines"
         self.data_js = js_json(parts)
-
-
-class BoxControl(MacroElement):
-    """A Leaflet control showing trusted HTML (built from escaped text), e.g. the legend."""
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-L.control.psBox({{ this.options_js }}).addTo({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, html: str, *, position: str = "bottomright", class_name: str = "ps-legend"):
-        super().__init__()
-        self._name = "PsBox"
-        self.options_js = js_json({"html": html, "position": position, "className": class_name})
 
 
 class LegendControl(MacroElement):

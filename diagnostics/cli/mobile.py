@@ -2,7 +2,8 @@
 
 Outputs in OUT/: ``segments.csv``, ``peaks.csv``, ``hotspots.geojson``, ``hotspots.csv``, ``flags.csv``,
 ``enterprise_scores.csv`` (with --enterprises or a park with enterprises), ``summary.json`` and ``map.html``;
-with ``--ml`` also ``lur_cv.csv``, ``nmf_profiles.csv``, ``nmf_matches.csv`` and ``plan.csv``.
+with ``--ml`` also ``lur_cv.csv``, ``nmf_profiles.csv``, ``nmf_matches.csv`` and ``plan.csv`` (``--landcover RASTER``
+adds land-cover class fractions to the LUR, fitted with and without them).
 """
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def _write_csv(df, path: Path) -> None:
 
 def run_mobile(files: Sequence[str | Path], out: str | Path, *, park_path: str | Path | None = None, enterprises: str | Path | None = None,
                datum: str = "wgs84", mapping: str | Path | None = None, tz: str | None = None, wind: dict | None = None,
-               lang: str = "en", basemap: str = "none", params: dict | None = None, ml: bool = False) -> dict[str, Any]:
+               lang: str = "en", basemap: str = "none", params: dict | None = None, ml: bool = False,
+               landcover: str | Path | None = None) -> dict[str, Any]:
     """Read, analyse and write the outputs of a mobile run; returns the summary dict."""
     import numpy as np
 
@@ -117,16 +119,12 @@ def run_mobile(files: Sequence[str | Path], out: str | Path, *, park_path: str |
     if ml:
         from ..mobile import ml_tables
 
-        extra, notes = ml_tables(analysis, park.enterprises)
+        extra, notes = ml_tables(analysis, park.enterprises, landcover=landcover)
         for name, df in extra.items():
             _write_csv(df, out / f"{name}.csv")
         summary["ml"] = {"notes": notes, "tables": sorted(extra)}
     write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=1, default=str))
     return summary
-
-
-def _wind(ctx, param, value):
-    return value
 
 
 @click.command("mobile")
@@ -144,9 +142,12 @@ def _wind(ctx, param, value):
 @click.option("--min-passes", type=click.IntRange(1, 100), default=4, show_default=True, help="Passes for a reliable segment.")
 @click.option("--spacing", "spacing_m", type=click.FloatRange(5, 500), default=30.0, show_default=True, help="Segment length, m.")
 @click.option("--ml", is_flag=True, help="Also run the ML comparisons (LUR CV, NMF) and the campaign planner (slower).")
+@click.option("--landcover", "landcover", type=click.Path(exists=True, dir_okay=False),
+              help="Land-cover class raster (GeoTIFF, any CRS) for the LUR's class fractions within 100/300 m (with --ml).")
 @lang_opt
 @basemap_opt
-def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, roads, min_passes, spacing_m, ml, lang, basemap):
+def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_from, wind_speed, roads, min_passes, spacing_m, ml, landcover,
+            lang, basemap):
     """Ingest mobile-monitoring (走航) FILES and find hotspots: segments, peaks, Gi* hotspots, flags and a map.
 
     Example: parkscan mobile run1.csv run2.xlsx track.gpx --out out/mobile --enterprises enterprises.csv
@@ -156,6 +157,8 @@ def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_f
     wind = None if wind_from is None else {"from_deg": float(wind_from), "speed_ms": float(wind_speed)}
     if not files and not urls:
         raise click.UsageError("give at least one FILE or --url")
+    if landcover and not ml:
+        raise click.UsageError("--landcover feeds the spatial model: add --ml")
     files = list(files)
     if urls:
         from parkscan.sources.mobile.platform import fetch_platform
@@ -163,7 +166,8 @@ def command(files, out, urls, park_path, enterprises, datum, mapping, tz, wind_f
         for i, u in enumerate(urls):
             files.append(fetch_platform(u, Path(out) / "downloads", name=f"platform_{i + 1}"))
     summary = run_mobile(files, out, park_path=park_path, enterprises=enterprises, datum=datum, mapping=mapping, tz=tz, wind=wind,
-                         lang=lang, basemap=basemap, params={"min_passes": min_passes, "spacing_m": spacing_m, "roads": roads}, ml=ml)
+                         lang=lang, basemap=basemap, params={"min_passes": min_passes, "spacing_m": spacing_m, "roads": roads}, ml=ml,
+                         landcover=landcover)
     ind = summary["indicators"]
     click.echo(f"{ind['mobile_points_valid']}/{ind['mobile_points']} valid points, {ind['mobile_km_driven']} km, "
                f"{ind['mobile_segments']} segments (median {ind['mobile_passes_median']:g} passes), {ind['mobile_hotspots']} hotspots")

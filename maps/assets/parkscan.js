@@ -8,18 +8,6 @@
     L.DomEvent.disableScrollPropagation(div);
   }
 
-  /* A box control holding trusted HTML that parkscan built from escaped strings. */
-  L.Control.PsBox = L.Control.extend({
-    options: { position: "bottomright", className: "ps-legend", html: "" },
-    onAdd: function () {
-      var div = L.DomUtil.create("div", this.options.className);
-      div.innerHTML = this.options.html;
-      stop(div);
-      return div;
-    }
-  });
-  L.control.psBox = function (opts) { return new L.Control.PsBox(opts); };
-
   /* Legend whose sections follow the layer control: a section is hidden while its layer is off. */
   L.Control.PsLegend = L.Control.extend({
     options: { position: "bottomright", title: "" },

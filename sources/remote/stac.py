@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pystac
@@ -395,7 +395,3 @@ def search_items(source: "str | StacCatalog", park, *, collection: str = "s2-l2a
     return cat.search(collection=collection, start=start, end=end, intersects=shapely.geometry.mapping(geom.envelope),
                       max_cloud=max_cloud, max_items=max_items)
 
-
-def item_dates(items: Iterable[pystac.Item]) -> list[str]:
-    """ISO dates of items (for manifests)."""
-    return sorted({it.datetime.date().isoformat() for it in items if it.datetime is not None})
