@@ -74,6 +74,34 @@ def speed(n: int, workers: int) -> dict:
             "identical": bool((naive == chunked).all()), "accuracy": float((chunked == truth).mean()), "workers": workers}
 
 
+def profile(block: int = 1000) -> dict:
+    """Where a block's time goes: feature computation (default FeatureSpec, one date) vs the forest's predict."""
+    from parkscan.models.landcover.features import S2_BANDS, FeatureSpec
+    from parkscan.models.landcover.model import train_model
+
+    X, y = scene(block, seed=3)
+    cube = X.transpose(2, 0, 1)[None]  # (time=1, band=10, y, x), bands in S2_BANDS order
+    spec = FeatureSpec(bands=S2_BANDS)
+    res = {"block": block}
+    for name, sp in (("raw bands (bench model)", None), ("default FeatureSpec", spec)):
+        if sp is None:
+            m = model()
+            t0 = time.perf_counter()
+            f = X
+        else:
+            t0 = time.perf_counter()
+            f = sp.compute(cube)
+            rng = np.random.default_rng(0)
+            idx = rng.choice(block * block, 20000, replace=False)
+            m = train_model(f.reshape(-1, f.shape[-1])[idx][:, None], y.ravel()[idx][:, None], sp, seed=0)
+        t_feat = time.perf_counter() - t0 if sp is not None else 0.0
+        t0 = time.perf_counter()
+        m.predict_features(f)
+        t_pred = time.perf_counter() - t0
+        res[name] = {"features_s": t_feat, "predict_s": t_pred, "n_features": f.shape[-1]}
+    return res
+
+
 CHILD = r"""
 import sys, json, resource, time, numpy as np
 mode, tif, model_path, out = sys.argv[1:5]
@@ -151,6 +179,11 @@ def main() -> None:
     s = None if a.skip_speed else speed(a.size, a.workers)
     if s:
         _print_speed(a, s)
+        pr = profile()
+        print(f"profile of one {pr['block']}² block on one thread (load average {os.getloadavg()[0]:.1f}):")
+        for k, v in pr.items():
+            if isinstance(v, dict):
+                print(f"  {k:<24} {v['n_features']:3d} features: compute {v['features_s']:5.2f} s, predict {v['predict_s']:5.2f} s")
     if not a.skip_memory:
         for r in memory(a.rss_size, a.modes):
             print(f"  peak RSS, {a.rss_size}² × 10-band uint16 GeoTIFF → class map, {r['mode']:<5}: "
