@@ -27,7 +27,11 @@ def decode_text(raw: bytes, path: Path | str) -> tuple[str, str]:
     UTF-16 with a BOM (Excel's "Unicode text") is accepted too.
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as err:
+            raise AOIError(f"{path}: starts with a UTF-16 byte-order mark but is not valid UTF-16 ({err.reason} at byte "
+                           f"{err.start}); the file may be truncated — save it as UTF-8 CSV and try again") from err
     for enc in _ENCODINGS:
         try:
             return raw.decode(enc), ("gbk/gb18030" if enc == "gb18030" else enc)

@@ -19,7 +19,8 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-from parkscan.aoi.errors import SourceError, SourceIOError
+from parkscan.aoi._tables import decode_text
+from parkscan.aoi.errors import AOIError, SourceError, SourceIOError
 
 from .headers import MappingFile, match_role
 
@@ -28,7 +29,6 @@ __all__ = ["RawTable", "read_raw", "decode"]
 log = logging.getLogger(__name__)
 
 _DELIMS = (",", ";", "\t", "|")
-_ENCODINGS = ("utf-8-sig", "gb18030", "utf-16")
 
 
 @dataclass
@@ -56,7 +56,9 @@ class RawTable:
 
 
 def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """Decode bytes, trying UTF-8 (with or without BOM), GB18030 (a superset of GBK/GB2312), then UTF-16.
+    """Decode bytes: UTF-16 with a BOM, else UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312).
+
+    The detection is :func:`parkscan.aoi._tables.decode_text`, shared with the enterprise and park tables.
 
     Raises
     ------
@@ -68,17 +70,13 @@ def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as err:
             raise SourceIOError(f"{path}: cannot decode as {encoding} ({err}); remove the encoding option to auto-detect") from err
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    head = data[:4096]
-    if b"\x00" in head:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceIOError(f"{path}: looks like a binary file, not a text table; give CSV, XLSX or GPX")
-    for enc in _ENCODINGS[:2]:
-        try:
-            return data.decode(enc), ("gb18030" if enc == "gb18030" else "utf-8")
-        except UnicodeDecodeError:
-            continue
-    raise SourceIOError(f"{path}: text is neither UTF-8 nor GBK/GB18030; re-save it as UTF-8 or give the encoding in the mapping file")
+    try:
+        text, enc = decode_text(data, path)  # UTF-16 with BOM, UTF-8 (BOM or not), GB18030
+    except AOIError as err:
+        raise SourceIOError(f"{err}, or give the encoding in the mapping file") from err
+    return text, {"utf-8-sig": "utf-8", "gbk/gb18030": "gb18030"}.get(enc, enc)
 
 
 def _split(line: str, delim: str) -> list[str]:
