@@ -3,6 +3,7 @@
     python bench/bench_mobile.py perf [--points 1000000]      # ingest → segments → Gi*, vs naive row-by-row pandas
     python bench/bench_mobile.py eval [--seeds 20] [--presets small,typical,hard] [--out results.json]
     python bench/bench_mobile.py plan [--seeds 3] [--pollutants tvoc,so2]   # campaign planner on simulated parks
+    python bench/bench_mobile.py lur [--seeds 5] [--presets typical] [--pollutants tvoc,so2]  # LUR with/without land cover
 
 ``perf`` writes a synthetic 1 Hz CSV of N points driving a road grid, then times
 read_mobile → background → build_segments → gi_star, and a naive implementation (row-by-row
@@ -241,6 +242,48 @@ def plan(presets: list[str], seeds: int, pollutants: list[str]) -> None:
     print(df.groupby(["preset", "pollutant"]).agg(drives=("drives", "median"), r1=("r1", "median"), needed=("needed", "median")).round(3).to_string())
 
 
+def lur(presets: list[str], seeds: int, pollutants: list[str], out: Path | None = None, seed0: int = 0) -> pd.DataFrame:
+    """LUR cross-validated R² with and without land-cover features (simulator truth raster), vs mean/IDW, same folds."""
+    from parkscan.aoi import read_enterprises, read_park
+    from parkscan.models.mobile import analyse
+    from parkscan.models.mobile.landcover_features import segment_landcover
+    from parkscan.models.mobile.ml import lur_cv, lur_dataset
+    from parkscan.sources.mobile import read_mobile
+    from parkscan.sources.simulate import simulate
+
+    warnings.simplefilter("ignore")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in presets:
+            for seed in range(seed0, seed0 + seeds):
+                sc = simulate(Path(tmp) / f"{preset}-{seed}", seed=seed, preset=preset)
+                park, ent = read_park(sc.park), read_enterprises(sc.enterprises)
+                run = read_mobile(list(sc.mobile), datum=sc.mobile_datum, tz=sc.truth["mobile"].get("timezone"))
+                a = analyse(run, crs=park.crs, enterprises=ent)
+                t = time.perf_counter()
+                lc = segment_landcover(a, Path(tmp) / f"{preset}-{seed}" / "truth" / "landcover_2025.tif")
+                t_lc = time.perf_counter() - t
+                for pol in pollutants:
+                    if pol not in a.pollutants:
+                        continue
+                    cv = lur_cv(lur_dataset(a, ent, pol, landcover=lc), seed=seed)
+                    for r in cv.to_dict("records"):
+                        rows.append({"preset": preset, "seed": seed, "pollutant": pol, "lc_seconds": t_lc, **r})
+                    piv = cv.pivot(index="scheme", columns="model", values="r2").round(3)
+                    print(f"{preset} seed {seed} {pol} (land-cover features {t_lc:.2f} s for {len(lc)} segments)\n{piv.to_string()}", flush=True)
+    df = pd.DataFrame(rows)
+    summ = df.pivot_table(index=["preset", "pollutant", "scheme"], columns="model", values="r2", aggfunc="mean")
+    print("\nmean R² (log concentration) over seeds\n" + summ.round(3).to_string())
+    w = df.pivot_table(index=["preset", "seed", "pollutant", "scheme"], columns="model", values="r2")
+    for m in ("gbm", "rf"):
+        dlt = w[f"{m}+lc"] - w[m]
+        print(f"{m}: land cover changes R² by {dlt.mean():+.3f} on average (better in {(dlt > 0.005).sum()}, worse in "
+              f"{(dlt < -0.005).sum()}, same in {(dlt.abs() <= 0.005).sum()} of {len(dlt)} runs)")
+    if out:
+        out.write_text(json.dumps({"runs": rows}, indent=1, default=float))
+    return df
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -256,8 +299,16 @@ def main(argv: list[str] | None = None) -> None:
     p3.add_argument("--seeds", type=int, default=3)
     p3.add_argument("--presets", default="small,typical,hard")
     p3.add_argument("--pollutants", default="tvoc,so2")
+    p4 = sub.add_parser("lur")
+    p4.add_argument("--seeds", type=int, default=5)
+    p4.add_argument("--presets", default="typical")
+    p4.add_argument("--pollutants", default="tvoc,so2")
+    p4.add_argument("--seed0", type=int, default=0)
+    p4.add_argument("--out", type=Path)
     a = ap.parse_args(argv)
-    if a.cmd == "perf":
+    if a.cmd == "lur":
+        lur(a.presets.split(","), a.seeds, a.pollutants.split(","), a.out, seed0=a.seed0)
+    elif a.cmd == "perf":
         perf(a.points)
     elif a.cmd == "plan":
         plan(a.presets.split(","), a.seeds, a.pollutants.split(","))

@@ -7,7 +7,9 @@ files with :func:`parkscan.sources.mobile.read_mobile`, analyses them with
 the tables ``segments``, ``peaks``, ``flags``, ``hotspots`` and ``enterprise_scores``.
 
 Options come from ``ctx.params["mobile"]`` (a dict): ``mapping``, ``tz``, ``clock_offset_s``, ``lag_s``,
-``spacing_m``, ``band_m``, ``alpha``, ``min_passes``, ``background``, ``window_s``.
+``spacing_m``, ``band_m``, ``alpha``, ``min_passes``, ``background``, ``window_s``; ``ml`` (True: also the LUR/NMF
+comparisons and the campaign plan as tables), ``landcover`` (class raster path: land-cover features for the LUR,
+measured with and without them) and ``landcover_classes`` ({code: name}).
 """
 from __future__ import annotations
 
@@ -224,11 +226,14 @@ def mobile_result(park, mobile_run, analysis, *, lang: str = "en") -> Diagnostic
     )
 
 
-def ml_tables(analysis, enterprises=None, *, seed: int = 0, plan: bool = True, lur: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+def ml_tables(analysis, enterprises=None, *, seed: int = 0, plan: bool = True, lur: bool = True, landcover=None,
+              landcover_classes: Mapping[int, str] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The ML comparisons and the campaign plan as tables, plus a JSON-able summary (problems are notes, not errors).
 
-    Tables: ``lur_cv`` (GBM/RF vs mean/IDW, leave-one-day-out and spatial blocks, per pollutant), ``nmf_profiles``,
-    ``nmf_matches`` (with agreement to the hotspots' fingerprints), ``plan`` (drives needed per pollutant).
+    Tables: ``lur_cv`` (GBM/RF vs mean/IDW, leave-one-day-out and spatial blocks, per pollutant; with a
+    ``landcover`` class raster also ``gbm+lc``/``rf+lc`` using class fractions within 100/300 m),
+    ``nmf_profiles``, ``nmf_matches`` (with agreement to the hotspots' fingerprints), ``plan`` (drives needed per
+    pollutant). An unreadable land-cover raster raises (it was asked for); missing coverage is a note.
     """
     from parkscan.aoi.errors import ModelError
     from parkscan.models.mobile.ml import lur_cv, lur_dataset, nmf_apportion
@@ -240,9 +245,19 @@ def ml_tables(analysis, enterprises=None, *, seed: int = 0, plan: bool = True, l
     main = sorted(analysis.pollutants, key=lambda p: (-counts[p], analysis.pollutants.index(p)))[:2]
     if lur:
         parts = []
+        lc = None
+        if landcover is not None:
+            from parkscan.models.mobile.landcover_features import segment_landcover
+
+            try:
+                lc = segment_landcover(analysis, landcover, classes=landcover_classes)
+                notes["lur_landcover"] = {"raster": str(landcover), "features": list(lc.columns),
+                                          "segments_covered": int(lc.notna().all(axis=1).sum()), "segments": int(len(lc))}
+            except ModelError as err:
+                notes["lur_landcover"] = str(err)
         for p in main:
             try:
-                cv = lur_cv(lur_dataset(analysis, enterprises, p), seed=seed)
+                cv = lur_cv(lur_dataset(analysis, enterprises, p, landcover=lc), seed=seed)
                 cv.insert(0, "pollutant", p)
                 parts.append(cv)
             except ModelError as err:
@@ -309,7 +324,8 @@ def run(park, ctx, *, mobile=None, mobile_datum: str | None = "wgs84", wind: Map
     ctx.report("findings", 0.9)
     res = mobile_result(park, mrun, analysis, lang=ctx.lang)
     if opts.get("ml"):
-        extra, notes = ml_tables(analysis, getattr(park, "enterprises", None), seed=ctx.seed)
+        extra, notes = ml_tables(analysis, getattr(park, "enterprises", None), seed=ctx.seed, landcover=opts.get("landcover"),
+                                 landcover_classes=opts.get("landcover_classes"))
         res.tables.update(extra)
         res.indicators["mobile_ml_notes"] = notes
     return res

@@ -3,7 +3,8 @@
 * **Land-use-regression-style spatial model** (:func:`lur_dataset`, :func:`lur_cv`): histogram gradient boosting and a
   random forest predict each segment-day's concentration from distance to the nearest enterprise of each
   industry, the wind-relative exposure to each industry (Σ angular weight / (1 + d/500 m) with that day's
-  wind) and the number of enterprises within 500 m. They are validated by leave-one-day-out and spatially
+  wind), the number of enterprises within 500 m and, given a class raster, the fraction of each land-cover
+  class within 100 m and 300 m (:mod:`.landcover_features`; fitted with and without them). They are validated by leave-one-day-out and spatially
   blocked (500 m blocks, GroupKFold) cross-validation against the plain statistics: the mean of the training
   data (null) and inverse-distance interpolation of the training segments (what the segment map offers
   off the driven road).
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,16 @@ __all__ = ["lur_dataset", "lur_cv", "NMFResult", "nmf_apportion"]
 log = logging.getLogger(__name__)
 
 
-def lur_dataset(analysis, enterprises, pollutant: str, *, wind: dict | None = None) -> pd.DataFrame:
-    """One row per (segment, day): target ``y`` (median over that day's passes), x, y, day and features ``f_*``."""
+def lur_dataset(analysis, enterprises, pollutant: str, *, wind: dict | None = None, landcover=None,
+                landcover_buffers_m: Sequence[float] = (100.0, 300.0), landcover_classes: Mapping[int, str] | None = None) -> pd.DataFrame:
+    """One row per (segment, day): target ``y`` (median over that day's passes), x, y, day and features ``f_*``.
+
+    ``landcover`` adds the fraction of each land-cover class within ``landcover_buffers_m`` of the segment
+    (features ``f_lc_<class>_<r>m``): a class raster path (any CRS, see
+    :func:`~parkscan.models.mobile.landcover_features.landcover_fractions`) or the DataFrame returned by
+    :func:`~parkscan.models.mobile.landcover_features.segment_landcover` (one row per segment; reuse it across
+    pollutants).
+    """
     from .analysis import enterprise_xy
 
     if enterprises is None or len(enterprises) == 0:
@@ -69,6 +79,14 @@ def lur_dataset(analysis, enterprises, pollutant: str, *, wind: dict | None = No
         sel = keys == k
         seg_day[f"f_dist_{k}"] = np.log1p(d_all[:, sel].min(axis=1))
         seg_day[f"f_upwind_{k}"] = expo[:, sel].sum(axis=1)
+    if landcover is not None:
+        if not isinstance(landcover, pd.DataFrame):
+            from .landcover_features import segment_landcover
+
+            landcover = segment_landcover(analysis, landcover, buffers_m=landcover_buffers_m, classes=landcover_classes)
+        lc = landcover.reindex(seg_day["segment"].to_numpy())
+        for c in lc.columns:
+            seg_day[c] = lc[c].to_numpy(float)
     return seg_day.rename(columns={"yy": "y_m"}).rename(columns={"local_date": "day"})
 
 
@@ -85,10 +103,14 @@ def _idw(train_xy, train_v, test_xy, k: int = 8, power: float = 2.0) -> np.ndarr
 def lur_cv(data: pd.DataFrame, *, seed: int = 0, block_m: float = 500.0, n_splits: int = 5) -> pd.DataFrame:
     """Cross-validated skill of GBM and RF against the plain statistics (mean, IDW of segment values).
 
+    When ``data`` has land-cover features (``f_lc_*``), GBM and RF are fitted twice on the same rows and folds:
+    without them (models ``gbm``, ``rf``) and with them (``gbm+lc``, ``rf+lc``), so their contribution is
+    measured, not assumed. Rows lacking any feature (e.g. outside the land-cover raster) are left out of all models.
+
     Returns
     -------
     DataFrame
-        One row per (scheme, model): ``rmse``, ``r2``, ``n_test``, ``folds``. Schemes: ``leave-one-day-out``
+        One row per (scheme, model): ``rmse_log``, ``r2``, ``n_test``, ``folds``. Schemes: ``leave-one-day-out``
         (needs >= 2 days) and ``spatial-blocks``.
     """
     from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
@@ -99,7 +121,10 @@ def lur_cv(data: pd.DataFrame, *, seed: int = 0, block_m: float = 500.0, n_split
     d = data.dropna(subset=["y"] + feats).reset_index(drop=True)
     if len(d) < 30:
         raise ModelError(f"the spatial model needs at least 30 segment-days with values, got {len(d)}")
-    X, y = d[feats].to_numpy(float), np.log1p(np.clip(d["y"].to_numpy(float), 0, None))
+    base = [c for c in feats if not c.startswith("f_lc_")]
+    sets = {"": base} if len(base) == len(feats) else {"": base, "+lc": feats}
+    Xs = {k: d[v].to_numpy(float) for k, v in sets.items()}
+    X, y = Xs[""], np.log1p(np.clip(d["y"].to_numpy(float), 0, None))
     xy = d[["x", "y_m"]].to_numpy(float)
     schemes = {}
     days = d["day"].astype(str).to_numpy()
@@ -111,13 +136,15 @@ def lur_cv(data: pd.DataFrame, *, seed: int = 0, block_m: float = 500.0, n_split
         schemes["spatial-blocks"] = list(GroupKFold(n_splits=min(n_splits, nb)).split(X, y, blocks))
     rows = []
     for scheme, folds in schemes.items():
-        preds = {m: np.full(len(d), np.nan) for m in ("gbm", "rf", "idw", "mean")}
+        models = [f"{m}{k}" for k in sets for m in ("gbm", "rf")] + ["idw", "mean"]
+        preds = {m: np.full(len(d), np.nan) for m in models}
         for tr, te in folds:
-            with threadpool_limits(limits=1):  # OpenMP spin-waiting on a shared 2-core machine costs more than it gains
-                gbm = HistGradientBoostingRegressor(max_iter=150, max_depth=3, learning_rate=0.08, random_state=seed).fit(X[tr], y[tr])
-                rf = RandomForestRegressor(n_estimators=60, min_samples_leaf=5, max_samples=0.5, random_state=seed, n_jobs=1).fit(X[tr], y[tr])
-                preds["gbm"][te] = gbm.predict(X[te])
-                preds["rf"][te] = rf.predict(X[te])
+            for k, Xk in Xs.items():
+                with threadpool_limits(limits=1):  # OpenMP spin-waiting on a shared 2-core machine costs more than it gains
+                    gbm = HistGradientBoostingRegressor(max_iter=150, max_depth=3, learning_rate=0.08, random_state=seed).fit(Xk[tr], y[tr])
+                    rf = RandomForestRegressor(n_estimators=60, min_samples_leaf=5, max_samples=0.5, random_state=seed, n_jobs=1).fit(Xk[tr], y[tr])
+                    preds[f"gbm{k}"][te] = gbm.predict(Xk[te])
+                    preds[f"rf{k}"][te] = rf.predict(Xk[te])
             preds["idw"][te] = _idw(xy[tr], y[tr], xy[te])
             preds["mean"][te] = y[tr].mean()
         for m, pr in preds.items():
