@@ -225,7 +225,7 @@ def _read_xlsx(path: Path, opts: dict[str, Any]) -> RawTable:
         df.index = np.arange(h + 2, h + 2 + len(df))
         df = df.dropna(how="all")
         for c in df.columns:
-            if df[c].dtype == object:
+            if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype):  # pandas 3 reads text as str
                 conv = pd.to_numeric(df[c], errors="coerce")
                 if conv.notna().sum() == df[c].notna().sum():
                     df[c] = conv
