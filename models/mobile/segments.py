@@ -106,16 +106,20 @@ def seeds_from_roads(roads, crs: pyproj.CRS, spacing_m: float = 30.0) -> np.ndar
     import geopandas as gpd
     import shapely
 
+    import pyogrio.errors
+
+    label = "the road table" if isinstance(roads, gpd.GeoDataFrame) else str(roads)
     if not isinstance(roads, gpd.GeoDataFrame):
         try:
             roads = gpd.read_file(roads)
-        except (OSError, ValueError) as err:
-            raise ModelError(f"{roads}: cannot read the road file ({err})") from err
+        except (OSError, ValueError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
+            raise ModelError(f"{roads}: cannot read the road file ({err}); give road lines as GeoJSON, GeoPackage or "
+                             "Shapefile") from err
     if roads.crs is None:
         roads = roads.set_crs(4326)
     lines = [g for g in roads.to_crs(crs).geometry if g is not None and g.geom_type in ("LineString", "MultiLineString")]
     if not lines:
-        raise ModelError("the road file holds no (Multi)LineString")
+        raise ModelError(f"{label}: holds no (Multi)LineString; give road lines, not points or polygons")
     pts = []
     for geom in lines:
         for part in getattr(geom, "geoms", [geom]):
