@@ -155,3 +155,18 @@ def test_cli_landcover_option(tmp_path, enterprises_csv):
     bad.write_bytes(b"\x00" * 100)
     r = CliRunner().invoke(cli, ["mobile", *files, "--out", str(tmp_path / "o2"), "--enterprises", str(enterprises_csv), "--ml", "--landcover", str(bad)])
     assert r.exit_code == 1 and "bad.tif" in r.output and "Traceback" not in r.output
+
+
+def test_lur_cv_credits_landcover_when_the_concentration_follows_it():
+    """Where the concentration follows land cover (e.g. traffic or area sources), the +lc models must win."""
+    rng = np.random.default_rng(3)
+    n = 360
+    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
+    built = rng.uniform(0, 1, n)  # patchy land cover, not a smooth function of position
+    d = pd.DataFrame({"segment": np.arange(n), "day": np.repeat(["d1", "d2", "d3"], n // 3), "x": x, "y_m": y,
+                      "f_dist_any": rng.uniform(4, 8, n), "f_lc_built_up_100m": built,
+                      "y": np.expm1(1.0 + 2.0 * built + rng.normal(0, 0.1, n))})
+    cv = lur_cv(d).set_index(["scheme", "model"])["r2"]
+    for scheme in ("leave-one-day-out", "spatial-blocks"):
+        assert cv[(scheme, "rf+lc")] > 0.8 > cv[(scheme, "rf")] + 0.5
+        assert cv[(scheme, "gbm+lc")] > cv[(scheme, "idw")] + 0.5
