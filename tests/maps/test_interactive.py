@@ -90,7 +90,6 @@ def test_legend_lists_industries_kinds_and_colorbar(layers):
 
 
 def test_gaode_shifts_every_overlay(layers):
-    pytest.importorskip("parkscan.aoi.datum")
     from parkscan.aoi.datum import convert
 
     wgs = _html(layers)
@@ -162,7 +161,6 @@ if given is not None:
     @settings(max_examples=40, deadline=None)
     @given(st.lists(st.tuples(lons, lats), min_size=3, max_size=8), st.integers(min_value=1, max_value=3))
     def test_shift_geojson_keeps_structure_and_matches_convert(pts, nparts):
-        pytest.importorskip("parkscan.aoi.datum")
         from parkscan.aoi.datum import convert
 
         ring = [list(p) for p in pts] + [list(pts[0])]

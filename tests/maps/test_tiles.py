@@ -45,7 +45,6 @@ def test_bad_tile_server_is_a_clear_error(tmp_path, tile_server):
 
 
 def test_gcj02_mosaic_is_moved_back(tmp_path, tile_server, monkeypatch):
-    pytest.importorskip("parkscan.aoi.datum")
     from parkscan.aoi.datum import convert
 
     import parkscan.maps.tiles as tiles

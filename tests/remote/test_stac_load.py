@@ -76,7 +76,7 @@ def test_gdal_reads_retry_a_503(stac_api, park, server):
 
 
 def test_screen_imagery_url_goes_through_load_imagery(stac_api, park):
-    imagery = pytest.importorskip("parkscan.sources.imagery")
+    from parkscan.sources import imagery
     with set_options(ring_m=300):
         ds = imagery.open_imagery(stac_api, park, period="2024-05-01/2024-05-31", resolution=20)
     assert "B04" in ds and ds["B04"].dims == ("time", "y", "x") and ds.rio.crs == park.crs
