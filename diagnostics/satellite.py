@@ -2,7 +2,7 @@
 
 Inputs (``screen()`` keywords): ``no2`` / ``so2`` (lists of S5P L2 files or folders), ``thermal``
 (an LST GeoTIFF), ``fires`` (a FIRMS CSV), ``wind`` (``{"from_deg", "speed_ms"}``, optional; else
-the scenario's ``truth.json`` wind next to the inputs, else no flux estimate) and ``reference``
+the ``wind`` of a simulated scenario's ``scenario.json`` next to the inputs, else no flux estimate) and ``reference``
 (a WRI GPPD power-plant CSV, optional). ``ctx.params`` may hold ``no2_res_m`` (1000), ``no2_ring_m``
 (15000), ``no2_method`` (polygon | gaussian), ``thermal_res_m`` (30), ``thermal_classes`` (class GeoTIFF),
 ``fires_period`` ((start, end)).
@@ -54,15 +54,16 @@ def expand_s5p(paths: Iterable[Any] | None) -> list[Path]:
 
 
 def _scenario_wind(files: Sequence[Path]) -> dict | None:
-    """The ``wind`` entry of a scenario's truth.json next to the inputs (meteorology only, no truth used)."""
+    """The ``wind`` input of a simulated scenario's ``scenario.json`` next to the inputs (never its truth.json)."""
     for f in files[:1]:
         for d in (f.parent, f.parent.parent, f.parent.parent.parent):
-            t = d / "truth.json"
+            t = d / "scenario.json"
             if t.is_file():
                 try:
-                    w = json.loads(t.read_text(encoding="utf-8")).get("wind")
+                    data = json.loads(t.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
                     return None
+                w = data.get("wind") if isinstance(data, Mapping) else None
                 if isinstance(w, Mapping) and "from_deg" in w and "speed_ms" in w:
                     return {"from_deg": float(w["from_deg"]), "speed_ms": float(w["speed_ms"])}
     return None
@@ -423,7 +424,7 @@ def run(park, ctx, *, no2=None, so2=None, thermal=None, fires=None, wind=None, r
     wind = wind or ctx.params.get("wind")
     if wind is None and files:
         wind = _scenario_wind(files)
-        wind_src = "scenario truth.json (wind only)"
+        wind_src = "scenario.json wind input"
     years: set[int] = set()
     if files:
         n_err = len(errors)

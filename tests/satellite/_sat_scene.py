@@ -125,4 +125,5 @@ def write_scene(out: Path, *, seed: int = 0, n_days: int = 20, no2_kg_s: float =
             w.writerow([f"{la:.5f}", f"{lo:.5f}", f"{rng.uniform(300, 367):.2f}", "0.39", "0.36", dd.isoformat(), hhmm, "N", "VIIRS",
                         rng.choice(["n", "h", "l"]), "2.0NRT", f"{rng.uniform(275, 300):.2f}", f"{frp:.2f}", "D" if hhmm < 1200 else "N"])
     (out / "truth.json").write_text(json.dumps(truth, indent=1, default=str))
+    (out / "scenario.json").write_text(json.dumps({"wind": truth["wind"]}, indent=1))  # the wind is an input, as simulate writes it
     return park, truth
