@@ -41,10 +41,14 @@ def defuse(value: Any) -> Any:
 
 
 def _cell(v: Any) -> Any:
-    if v is None or (not isinstance(v, (str, bytes)) and np.ndim(v) == 0 and pd.isna(v)):
+    if v is None or v is pd.NaT or v is pd.NA:
+        return ""
+    if isinstance(v, (float, np.floating)) and np.isnan(v):
         return ""
     if isinstance(v, (np.integer, np.floating, np.bool_)):
         v = v.item()
+    if isinstance(v, (list, tuple, set, dict)):  # containers: their text, defused like any other text
+        v = str(v)
     return defuse(v) if isinstance(v, str) else v
 
 

@@ -36,3 +36,12 @@ def test_mobile_cli_tables_are_defused(tmp_path):
     rows = _rows(tmp_path / "enterprise_scores.csv")
     assert [r[0] for r in rows[1:]] == ["'+1+1", "安全化工"]
     assert rows[2][1] == "-1.0"
+
+
+def test_container_cells(tmp_path):
+    df = pd.DataFrame({"reasons": [["=a", "b"], [[1], [1, 2]], ("x",)], "t": [pd.Timestamp("2024-05-01"), pd.NaT, None]})
+    write_csv(tmp_path / "t.csv", df)
+    rows = _rows(tmp_path / "t.csv")
+    assert rows[1] == ["['=a', 'b']", "2024-05-01 00:00:00"]
+    assert rows[2] == ["[[1], [1, 2]]", ""]
+    assert rows[3] == ["('x',)", ""]
