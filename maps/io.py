@@ -114,39 +114,54 @@ def load_layers(directory: str | os.PathLike) -> list[Layer]:
     if not (d / INDEX).exists():
         raise LayersIOError(f"{d} holds no map layers ({INDEX} missing); point at a screening output folder's 'layers'")
     index = _read_json(d / INDEX)
+    items = index.get("layers") if isinstance(index, dict) else None
+    if not isinstance(items, list):
+        raise LayersIOError(f"{d / INDEX}: no 'layers' list; re-run the screening to rewrite its layers folder")
     out: list[Layer] = []
-    for item in index.get("layers", []):
-        stem = item["file"]
-        meta = _read_json(d / f"{stem}.json")
-        kind = meta.get("type")
-        if kind == "vector":
-            out.append(VectorLayer(
-                name=meta["name"], features=_read_json(d / f"{stem}.geojson"), kind=meta.get("kind", "generic"),
-                style=meta.get("style") or {}, popup_fields=tuple(tuple(p) for p in meta.get("popup_fields", [])),
-                color_by=meta.get("color_by"), show=meta.get("show", True), legend=meta.get("legend") or {},
-            ))
-        elif kind == "track":
-            try:
-                with np.load(d / f"{stem}.npz") as z:
-                    lon, lat, values = z["lon"], z["lat"], z["values"]
-            except (OSError, KeyError, ValueError) as err:
-                raise LayersIOError(f"{d / (stem + '.npz')} is unreadable ({err}); re-run the screening") from err
-            out.append(TrackLayer(meta["name"], lon, lat, values, unit=meta.get("unit", ""),
-                                  pollutant=meta.get("pollutant", ""), show=meta.get("show", True)))
-        elif kind == "raster":
-            import matplotlib.image as mpimg
-
-            try:
-                img = mpimg.imread(d / f"{stem}.png", format="png")
-            except (OSError, ValueError, SyntaxError) as err:
-                raise LayersIOError(f"{d / (stem + '.png')} is unreadable ({err}); re-run the screening") from err
-            img = (np.clip(img, 0, 1) * 255).round().astype(np.uint8) if img.dtype != np.uint8 else img
-            if img.shape[2] == 3:
-                img = np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])
-            (s, w), (n, e) = meta["bounds"]
-            out.append(RasterLayer(meta["name"], img, ((s, w), (n, e)), opacity=meta.get("opacity", 0.7),
-                                   legend=meta.get("legend") or {}, time=meta.get("time"), show=meta.get("show", False),
-                                   group=meta.get("group")))
-        else:
-            raise LayersIOError(f"{d / (stem + '.json')}: unknown layer type {kind!r}")
+    for n, item in enumerate(items):
+        stem = item.get("file") if isinstance(item, dict) else None
+        if not isinstance(stem, str) or not stem or stem in (".", "..") or any(c in stem for c in "/\\\0"):
+            raise LayersIOError(f"{d / INDEX}: layer {n} has no plain 'file' name ({stem!r}); layer files must sit in {d}")
+        try:
+            out.append(_load_layer(d, stem))
+        except (KeyError, TypeError, ValueError) as err:
+            raise LayersIOError(f"{d / (stem + '.json')}: missing or malformed field ({type(err).__name__}: {err}); "
+                                "re-run the screening") from err
     return out
+
+
+def _load_layer(d: Path, stem: str) -> Layer:
+    """One layer of a layers folder (``stem``.json plus its data file)."""
+    meta = _read_json(d / f"{stem}.json")
+    if not isinstance(meta, dict):
+        raise LayersIOError(f"{d / (stem + '.json')}: not a layer description (a JSON object)")
+    kind = meta.get("type")
+    if kind == "vector":
+        return VectorLayer(
+            name=meta["name"], features=_read_json(d / f"{stem}.geojson"), kind=meta.get("kind", "generic"),
+            style=meta.get("style") or {}, popup_fields=tuple(tuple(p) for p in meta.get("popup_fields", [])),
+            color_by=meta.get("color_by"), show=meta.get("show", True), legend=meta.get("legend") or {},
+        )
+    if kind == "track":
+        try:
+            with np.load(d / f"{stem}.npz") as z:
+                lon, lat, values = z["lon"], z["lat"], z["values"]
+        except (OSError, KeyError, ValueError) as err:
+            raise LayersIOError(f"{d / (stem + '.npz')} is unreadable ({err}); re-run the screening") from err
+        return TrackLayer(meta["name"], lon, lat, values, unit=meta.get("unit", ""),
+                          pollutant=meta.get("pollutant", ""), show=meta.get("show", True))
+    if kind == "raster":
+        import matplotlib.image as mpimg
+
+        try:
+            img = mpimg.imread(d / f"{stem}.png", format="png")
+        except (OSError, ValueError, SyntaxError) as err:
+            raise LayersIOError(f"{d / (stem + '.png')} is unreadable ({err}); re-run the screening") from err
+        img = (np.clip(img, 0, 1) * 255).round().astype(np.uint8) if img.dtype != np.uint8 else img
+        if img.shape[2] == 3:
+            img = np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])
+        (s, w), (n, e) = meta["bounds"]
+        return RasterLayer(meta["name"], img, ((s, w), (n, e)), opacity=meta.get("opacity", 0.7),
+                           legend=meta.get("legend") or {}, time=meta.get("time"), show=meta.get("show", False),
+                           group=meta.get("group"))
+    raise LayersIOError(f"{d / (stem + '.json')}: unknown layer type {kind!r}")

@@ -105,6 +105,17 @@ def test_load_layers_errors(tmp_path):
     (tmp_path / "index.json").write_text('{"layers": [{"file": "00_x", "type": "vector"}]}')
     with pytest.raises(LayersIOError, match="00_x.json"):
         load_layers(tmp_path)
+    (tmp_path / "index.json").write_text('{"layers": [{"file": "../../etc/passwd", "type": "vector"}]}')
+    with pytest.raises(LayersIOError, match="no plain 'file' name"):
+        load_layers(tmp_path)
+    (tmp_path / "index.json").write_text('{"layers": [{"file": "00_x"}]}')
+    (tmp_path / "00_x.json").write_text('{"type": "vector"}')  # no name
+    (tmp_path / "00_x.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(LayersIOError, match="00_x.json: missing or malformed field"):
+        load_layers(tmp_path)
+    (tmp_path / "index.json").write_text('[1, 2]')
+    with pytest.raises(LayersIOError, match="no 'layers' list"):
+        load_layers(tmp_path)
 
 
 @pytest.fixture()
