@@ -183,10 +183,9 @@ def read_lst(
                              # the thermal sensor's footprint: Landsat TIRS 100 m (TM 120, ETM+ 60), else the native pixel
                              "footprint_m": (120.0 if path.name[:4].upper() in ("LT04", "LT05") else 60.0 if path.name[:4].upper() == "LE07"
                                              else 100.0) if is_landsat else float(abs(info["res"][0]))})
-    try:
-        da = da.rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
-    except (ImportError, AttributeError):  # rioxarray missing: keep plain coordinates
-        pass
+    import rioxarray  # noqa: F401  (registers the .rio accessor; without this import it exists only by chance)
+
+    da = da.rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
     log.info("%s: LST on %dx%d grid, %d valid pixels", path.name, grid.width, grid.height, int(np.isfinite(arr).sum()))
     return da
 

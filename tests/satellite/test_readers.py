@@ -90,6 +90,7 @@ def test_landsat_st_b10_scale_and_qa(tmp_path, grid_park):
     assert float(np.nanmedian(lst)) == pytest.approx(k, abs=1e-3)
     assert np.isnan(lst.values[0]).all() and np.isnan(lst.values[5:8, 5:8]).all()
     assert lst.attrs["n_cloud_masked"] == 9
+    assert lst.rio.crs == g.crs and lst.rio.transform() == g.transform  # the documented CRS is set
     assert landsat_date("nothing.tif") is None
 
 
