@@ -29,7 +29,7 @@ __all__ = ["landcover_fractions", "segment_landcover", "disc_kernel"]
 
 log = logging.getLogger(__name__)
 
-_MAX_PIXELS = 16_000_000
+_MAX_PIXELS = 4_000_000
 
 
 def disc_kernel(radius_px: float) -> np.ndarray:
@@ -85,7 +85,7 @@ def landcover_fractions(raster: str | Path, crs, x: np.ndarray, y: np.ndarray, *
     classes : mapping, optional
         {code: name}; codes not named are left out. Default: the raster's ``CLASSES`` tag, else the park classes.
     res_m : float, optional
-        Grid resolution in metres; default the raster's own (at most 16 M pixels over the points' extent).
+        Grid resolution in metres; default the raster's own (coarsened to at most 4 M pixels over the points' extent).
     min_cover : float
         Minimum share of a buffer with data; below it the fractions are NaN.
 
