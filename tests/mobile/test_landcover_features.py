@@ -170,3 +170,24 @@ def test_lur_cv_credits_landcover_when_the_concentration_follows_it():
     for scheme in ("leave-one-day-out", "spatial-blocks"):
         assert cv[(scheme, "rf+lc")] > 0.8 > cv[(scheme, "rf")] + 0.5
         assert cv[(scheme, "gbm+lc")] > cv[(scheme, "idw")] + 0.5
+
+
+def test_plugin_takes_landcover_from_ctx_params(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from parkscan.aoi import Park
+    from parkscan.diagnostics.mobile import run
+    from parkscan.diagnostics.registry import ScreenContext
+
+    files = []
+    for i, day in enumerate(["2025-06-10", "2025-06-11"]):
+        p = tmp_path / f"d{i}.csv"
+        loop_track(2, seed=i, start=f"{day} 09:00:00").to_csv(p, index=False)
+        files.append(p)
+    ent = gpd.GeoDataFrame(ENTERPRISES.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(ENTERPRISES["lon"], ENTERPRISES["lat"]), crs=4326)
+    park = Park(id="P", name="测试园区", approved=box(120.595, 31.295, 120.615, 31.31), enterprises=ent)
+    ctx = ScreenContext(params={"mobile": {"ml": True, "landcover": str(_track_raster(tmp_path))}})
+    res = run(park, ctx, mobile=files, mobile_datum="wgs84", wind=None)
+    assert {"rf+lc", "gbm+lc"} <= set(res.tables["lur_cv"]["model"])
+    assert res.indicators["mobile_ml_notes"]["lur_landcover"]["segments_covered"] > 0
