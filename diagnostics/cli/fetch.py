@@ -70,7 +70,6 @@ def command(ctx, park, source, out, catalog, collection, start, end, max_cloud, 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from parkscan.aoi import read_park
-    from parkscan.aoi.errors import ParkscanError
     from parkscan.sources.remote.fetch import fetch
 
     log = logging.getLogger("parkscan.fetch")
@@ -92,8 +91,6 @@ def command(ctx, park, source, out, catalog, collection, start, end, max_cloud, 
             click.echo("interrupted: nothing half-written was left under a final name; partial downloads are kept "
                        "as .NAME.part files and resumed by the next run", err=True)
             ctx.exit(130)
-        except ParkscanError:
-            raise
     total = sum(i.bytes for i in res.items)
     log.info("fetched %d item(s), %d bytes in %.1f s", len(res.items), total, res.seconds)
     click.echo(f"{len(res.items)} item(s), {total / 1e6:.2f} MB -> {res.manifest}")
