@@ -27,10 +27,15 @@ def track_park(mobile_run, *, buffer_m: float = 300.0, name: str = "track area")
     import shapely
 
     from parkscan.aoi import Park
-    from parkscan.aoi.park import utm_crs
+    from parkscan.aoi.errors import SourceError
 
     v = mobile_run.points[mobile_run.points["valid"]]
     lon, lat = v["lon"].to_numpy(float), v["lat"].to_numpy(float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        raise SourceError(f"{name}: no valid GPS fix in the track, so no area can be derived from it; "
+                          "give the park boundary with --park")
+    lon, lat = lon[ok], lat[ok]
     tmp = Park(id="track", name=name, approved=shapely.Point(float(np.median(lon)), float(np.median(lat))).buffer(0.001))
     x, y = tmp.lonlat_to_xy(lon, lat)
     hull = shapely.MultiPoint(np.column_stack([x, y])).convex_hull.buffer(buffer_m)
