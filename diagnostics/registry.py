@@ -12,7 +12,6 @@ third-party ones register through the entry-point group ``parkscan.diagnostics``
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,9 +138,8 @@ def _load_builtin() -> None:
     global _LOADED
     if _LOADED:
         return
-    for mod in BUILTIN:
-        if importlib.util.find_spec(f"parkscan.diagnostics.{mod}") is not None:
-            importlib.import_module(f"parkscan.diagnostics.{mod}")
+    for mod in BUILTIN:  # all shipped: a missing one is a packaging bug and must not be skipped silently
+        importlib.import_module(f"parkscan.diagnostics.{mod}")
     from importlib.metadata import entry_points
 
     for ep in entry_points(group="parkscan.diagnostics"):
