@@ -27,18 +27,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available(name: str) -> bool:
-    return importlib.util.find_spec(f"parkscan.diagnostics.cli.{COMMANDS[name][0]}") is not None
-
-
 class LazyGroup(click.Group):
     """A group that imports a command's module only when the command is used."""
 
     def list_commands(self, ctx):
-        return [n for n in COMMANDS if _available(n)]
+        return list(COMMANDS)
 
     def get_command(self, ctx, name):
-        if name not in COMMANDS or not _available(name):
+        if name not in COMMANDS:
             return None
         mod = importlib.import_module(f"parkscan.diagnostics.cli.{COMMANDS[name][0]}")
         return getattr(mod, "command")
