@@ -1,7 +1,6 @@
 """manifest.json: every input (path/URL, sha256, size, dates), software versions, parameters, run time."""
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from parkscan.aoi.digest import sha256_file
+from parkscan.aoi.digest import sha256_file, sha256_folder
 
 from .registry import InputItem
 
@@ -47,14 +46,7 @@ def input_item(path: str | os.PathLike, *, kind: str, id: str | None = None, dat
     if p.is_file():
         sha, size = sha256_file(p), p.stat().st_size
     elif p.is_dir():
-        files = sorted(q for q in p.rglob("*") if q.is_file())
-        h = hashlib.sha256()
-        size = 0
-        for q in files:
-            h.update(str(q.relative_to(p)).encode())
-            h.update(sha256_file(q).encode())
-            size += q.stat().st_size
-        sha = h.hexdigest()
+        size, sha = sha256_folder(p)
     return InputItem(id=id or kind, uri=str(p.resolve()) if p.exists() else s, kind=kind, sha256=sha, size=size,
                      dates=tuple(dates), extra=dict(extra or {}))
 

@@ -7,12 +7,12 @@ them in the manifest exactly like downloaded items.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parkscan.aoi.digest import sha256_folder
 from parkscan.aoi.errors import SourceIOError
 
 from .http import file_sha256
@@ -87,15 +87,6 @@ def _tiff_extra(path: Path) -> dict:
         raise SourceIOError(f"{path}: not a readable GeoTIFF ({err})") from err
 
 
-def _folder_digest(folder: Path) -> tuple[int, str]:
-    h = hashlib.sha256()
-    total = 0
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
-        total += f.stat().st_size
-        h.update(f"{f.relative_to(folder).as_posix()}\t{file_sha256(f)}\n".encode())
-    return total, h.hexdigest()
-
-
 def list_local(path: str | Path) -> list[LocalItem]:
     """Datasets in a file or folder (recursively; a ``.SAFE`` folder counts as one).
 
@@ -121,7 +112,7 @@ def list_local(path: str | Path) -> list[LocalItem]:
         if p.is_dir():
             if not (p / "manifest.safe").exists():
                 log.warning("%s has no manifest.safe; recorded anyway", p)
-            size, digest = _folder_digest(p)
+            size, digest = sha256_folder(p)
             items.append(LocalItem(p, "safe", size, digest, _dates(p.name), {"files": sum(1 for q in p.rglob('*') if q.is_file())}))
             continue
         kind = KINDS.get(p.suffix.lower(), "file")
