@@ -29,6 +29,23 @@ DEFAULT_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")
 
 
 def _nanstat(a: np.ndarray, stat: str) -> np.ndarray:
+    if a.shape[0] == 1 and (stat in ("median", "min", "max", "mean") or stat.startswith("p")):
+        return a[0].copy()  # one date: every statistic of one value is that value (NaN stays NaN)
+    if stat == "std" and a.shape[0] == 1:
+        return np.where(np.isnan(a[0]), np.nan, 0).astype(a.dtype)
+    if not np.isnan(a).any():  # no clouds in this block: the plain reductions are 5-20× faster than the nan* ones
+        if stat == "median":
+            return np.median(a, axis=0)
+        if stat == "min":
+            return a.min(axis=0)
+        if stat == "max":
+            return a.max(axis=0)
+        if stat == "std":
+            return a.std(axis=0)
+        if stat == "mean":
+            return a.mean(axis=0)
+        if stat.startswith("p"):
+            return np.percentile(a, float(stat[1:]), axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if stat == "median":
