@@ -63,7 +63,10 @@ def _configure_logging(verbosity: int) -> None:
         level = logging.CRITICAL
     from rich.logging import RichHandler
 
+    from parkscan.sources.remote.credentials import RedactingFilter
+
     handler = RichHandler(show_time=False, show_path=False, markup=False, console=None)
+    handler.addFilter(RedactingFilter())  # every record shown, tracebacks included, without registered secrets
     root = logging.getLogger("parkscan")
     root.handlers[:] = [handler]
     root.setLevel(level)

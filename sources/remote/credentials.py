@@ -122,7 +122,11 @@ def redact_url(url: str, *, keep_query: bool = True) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that runs :func:`redact` over every record's message."""
+    """A logging filter that runs :func:`redact` over every record's message and traceback text.
+
+    The traceback is formatted here (into ``record.exc_text``, which formatters reuse) because the
+    messages of chained exceptions (``requests`` errors) hold whole URLs, keys in paths included.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
         try:
@@ -132,6 +136,10 @@ class RedactingFilter(logging.Filter):
         red = redact(msg)
         if red != msg:
             record.msg, record.args = red, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 
