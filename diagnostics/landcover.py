@@ -8,11 +8,12 @@ the managed one), ``farmland_loss`` (cropland → another class), ``bare_soil`` 
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 import numpy as np
+
+from parkscan.aoi.digest import sha256_file
 
 from .findings import Finding, finding_id
 from .registry import DiagnosticResult, InputItem, register
@@ -37,14 +38,6 @@ def _state_ci(area_ha: float, code: int, acc) -> dict:
     return {"area_ha": float(area_ha), "adjusted_ha": float(area_ha * u), "ci95_ha": float(1.959964 * area_ha * se), "p_correct": float(u)}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _mask(geom, park, shape, transform) -> np.ndarray:
     from rasterio.features import geometry_mask
 
@@ -59,7 +52,7 @@ def _inputs(ds, kind_id: str, period: str | None) -> list[InputItem]:
     for i, f in enumerate(ds.attrs.get("files", [])):
         p = Path(f)
         items.append(InputItem(
-            id=f"{kind_id}-{i + 1}", uri=str(f), kind="imagery", sha256=_sha256(p) if p.is_file() else None,
+            id=f"{kind_id}-{i + 1}", uri=str(f), kind="imagery", sha256=sha256_file(p) if p.is_file() else None,
             size=p.stat().st_size if p.is_file() else None, dates=(ds.attrs["dates"][i],) if i < len(ds.attrs.get("dates", [])) else (),
             extra={"period": period, "cloud_fraction": clouds[i] if i < len(clouds) else None}))
     return items
@@ -129,7 +122,7 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
         labels = labels_from_raster(ref, after_ds, schema=str(params.get("landcover_schema", "worldcover")))
         model = train_from_dataset(after_ds, labels, seed=ctx.seed, description=f"random forest trained on {Path(ref).name}")
         p = Path(ref)
-        res.inputs.append(InputItem(id="landcover-reference", uri=str(ref), kind="reference", sha256=_sha256(p),
+        res.inputs.append(InputItem(id="landcover-reference", uri=str(ref), kind="reference", sha256=sha256_file(p),
                                     size=p.stat().st_size, extra={"schema": params.get("landcover_schema", "worldcover")}))
     if "before" in data and (data["before"].rio.shape != after_ds.rio.shape
                              or data["before"].rio.transform() != after_ds.rio.transform()):
