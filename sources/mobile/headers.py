@@ -250,6 +250,10 @@ def read_mapping(path: str | Path | None) -> MappingFile:
             raise SourceError(f"{p}: the mapping file is not valid JSON (line {err.lineno}: {err.msg})") from err
         if not isinstance(data, dict):
             raise SourceError(f"{p}: the mapping file must be a JSON object with 'columns' and optional 'units'")
+        for key in ("columns", "units"):
+            if not isinstance(data.get(key) or {}, dict):
+                raise SourceError(f"{p}: {key!r} must be a JSON object (header → role / role → unit), "
+                                  f"got {type(data[key]).__name__}")
         for k, v in (data.get("columns") or {}).items():
             if isinstance(v, dict):
                 columns[str(k)] = str(v.get("to") or v.get("role"))
