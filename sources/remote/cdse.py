@@ -26,7 +26,7 @@ from parkscan.aoi.errors import SourceAPIError, SourceError
 import requests
 
 from .credentials import Credentials, get_credentials, register_secret
-from .download import safe_name
+from .download import checked_file_name
 from .http import DownloadResult, HTTPSession
 
 __all__ = ["CDSE_URLS", "CDSEProduct", "CDSEToken", "CDSEClient", "odata_filter", "download_name"]
@@ -140,7 +140,7 @@ def odata_filter(*, collection: str, start=None, end=None, wkt: str | None = Non
 
 def download_name(product: CDSEProduct) -> str:
     """File name of a whole-product download: folders (``.SAFE``, ``.SEN3``, no suffix) come zipped."""
-    name = safe_name(product.name, source="cdse")
+    name = checked_file_name(product.name, source="cdse")
     if name.lower().endswith((".zip", ".nc", ".nc4", ".h5", ".tif", ".tiff")):
         return name
     return f"{name}.zip"
@@ -364,8 +364,8 @@ class CDSEClient:
             segs = "".join(f"/Nodes({p})" for p in (product.name, *parts))
             url = f"{self.download_url}/Products({product.id}){segs}/$value"
             size = node.get("ContentLength")
-            dest = (Path(out_dir) / safe_name(product.name.replace(".SAFE", ""), source="cdse")
-                    / safe_name(parts[-1], source="cdse"))
+            dest = (Path(out_dir) / checked_file_name(product.name.replace(".SAFE", ""), source="cdse")
+                    / checked_file_name(parts[-1], source="cdse"))
 
             def go(headers, url=url, dest=dest, size=size):
                 return self.http.download(url, dest, expected_size=int(size) if size else None, progress=progress,

@@ -25,13 +25,13 @@ from .credentials import redact_url
 if TYPE_CHECKING:  # pragma: no cover
     from .http import HTTPSession
 
-__all__ = ["download", "DownloadResult", "part_path", "file_sha256", "safe_name"]
+__all__ = ["download", "DownloadResult", "part_path", "file_sha256", "checked_file_name"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 16
 
 
-def safe_name(name: str, *, source: str) -> str:
+def checked_file_name(name: str, *, source: str) -> str:
     """``name`` (a file or folder name a server sent) if it is one plain path component, else an error.
 
     Product, node and asset names from catalogues become local file names; a name such as
@@ -44,7 +44,7 @@ def safe_name(name: str, *, source: str) -> str:
 
     Examples
     --------
-    >>> safe_name("S2A_MSIL2A_20240101.SAFE", source="cdse")
+    >>> checked_file_name("S2A_MSIL2A_20240101.SAFE", source="cdse")
     'S2A_MSIL2A_20240101.SAFE'
     """
     text = str(name)

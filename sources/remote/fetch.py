@@ -24,7 +24,7 @@ from parkscan.aoi.errors import SourceError
 
 from .cache import RequestCache, request_key
 from .credentials import redact_url
-from .download import safe_name
+from .download import checked_file_name
 from .http import DownloadResult, HTTPSession, file_sha256
 
 __all__ = ["FetchItem", "FetchResult", "fetch", "SOURCES", "cached_download"]
@@ -200,7 +200,7 @@ def _fetch_stac(park, out: Path, *, catalog: str, collection: str, start, end, m
             asset = it.assets[key]
             sha = _multihash_sha256(asset.extra_fields.get("file:checksum"))
             href = cat.sign(asset.href)
-            fname = safe_name(Path(asset.href.split("?")[0]).name, source=f"stac item {it.id}")
+            fname = checked_file_name(Path(asset.href.split("?")[0]).name, source=f"stac item {it.id}")
             if progress:
                 progress(f"downloading {fname}", n, len(found))
             path, info = cached_download(cat.http, href, out / fname, sha256=sha,
