@@ -1,6 +1,7 @@
 """The wheel builds, installs into a fresh venv and works from another directory."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -16,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
+    # build from a copy so that setuptools' build/ folder never lands in (or leaks stale files from) the checkout
+    src = tmp_path_factory.mktemp("src") / "parkscan"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "out", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
     # offline build: the test venv already has setuptools/wheel (no build isolation downloads)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(src)],
                    check=True, capture_output=True, text=True)
     (whl,) = dist.glob("parkscan-*.whl")
     return whl
