@@ -91,10 +91,12 @@ def profile(block: int = 1000) -> dict:
         else:
             t0 = time.perf_counter()
             f = sp.compute(cube)
+            t_feat = time.perf_counter() - t0
             rng = np.random.default_rng(0)
             idx = rng.choice(block * block, 20000, replace=False)
             m = train_model(f.reshape(-1, f.shape[-1])[idx][:, None], y.ravel()[idx][:, None], sp, seed=0)
-        t_feat = time.perf_counter() - t0 if sp is not None else 0.0
+        if sp is None:
+            t_feat = 0.0
         t0 = time.perf_counter()
         m.predict_features(f)
         t_pred = time.perf_counter() - t0
