@@ -4,7 +4,16 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# CI (CI=true) runs Hypothesis derandomised so that a submission's result does not depend on luck;
+# local runs keep exploring new examples (and remember failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
