@@ -52,11 +52,14 @@ def parse_period(period: str | Sequence | None) -> tuple[date | None, date | Non
         return None, None
     parts = period.split("/") if isinstance(period, str) else list(period)
     if len(parts) != 2:
-        raise SourceError(f"period {period!r} must look like YYYY-MM-DD/YYYY-MM-DD")
+        raise SourceError(f"period {period!r} is not a date range: it must look like YYYY-MM-DD/YYYY-MM-DD")
     try:
-        return tuple(p if isinstance(p, date) else date.fromisoformat(str(p).strip()[:10]) for p in parts)  # type: ignore[return-value]
+        start, end = (p if isinstance(p, date) else date.fromisoformat(str(p).strip()[:10]) for p in parts)
     except ValueError as err:
         raise SourceError(f"period {period!r} must look like YYYY-MM-DD/YYYY-MM-DD ({err})") from err
+    if start > end:
+        raise SourceError(f"period {period!r}: the start is after the end")
+    return start, end
 
 
 def image_date(path: str | Path, tags: dict | None = None) -> date | None:

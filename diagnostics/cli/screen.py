@@ -15,24 +15,17 @@ from .options import DATUMS, basemap_opt, datum_opt, lang_opt
 
 __all__ = ["command", "run_screen", "summary_lines", "parse_range", "parse_lonlat"]
 
-_DATE = r"\d{4}-\d{2}-\d{2}"
-
-
 def parse_range(ctx, param, value: str | None) -> str | None:
-    """Click callback: ``YYYY-MM-DD/YYYY-MM-DD`` (start <= end)."""
+    """Click callback: ``YYYY-MM-DD/YYYY-MM-DD`` (start <= end), parsed by :func:`parkscan.sources.imagery.parse_period`."""
     if value is None:
         return None
-    m = re.fullmatch(rf"\s*({_DATE})\s*/\s*({_DATE})\s*", value)
-    if not m:
-        raise click.BadParameter(f"{value!r} is not a date range; give START/END like 2024-04-01/2024-06-30")
-    from datetime import date
+    from parkscan.aoi.errors import ParkscanError
+    from parkscan.sources.imagery import parse_period
 
     try:
-        a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
-    except ValueError as err:
-        raise click.BadParameter(f"{value!r}: {err}") from err
-    if a > b:
-        raise click.BadParameter(f"{value!r}: the start is after the end")
+        a, b = parse_period(value)
+    except ParkscanError as err:
+        raise click.BadParameter(f"{err}; give START/END like 2024-04-01/2024-06-30") from err
     return f"{a.isoformat()}/{b.isoformat()}"
 
 
