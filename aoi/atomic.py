@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["atomic_path", "atomic_open", "write_text", "write_bytes"]
+__all__ = ["atomic_path", "atomic_open", "write_text", "write_bytes", "safe_filename"]
 
 # read once at import: os.umask can only be read by setting it, which is not thread-safe
 _UMASK = os.umask(0)
@@ -60,3 +61,15 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_open(path, "wb") as fh:
         fh.write(data)
     return Path(path)
+
+
+def safe_filename(text: str, *, default: str = "file", max_len: int = 80) -> str:
+    """A file/folder-safe name for user text (keeps CJK letters, drops separators and control characters).
+
+    Examples
+    --------
+    >>> safe_filename("../园区 A/B")
+    '园区_A_B'
+    """
+    s = re.sub(r"[^\w.\-]+", "_", str(text)).strip("._")
+    return s[:max_len] or default

@@ -22,7 +22,6 @@ import io
 import json
 import logging
 import os
-import re
 import shutil
 import time
 import traceback
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from parkscan.aoi.atomic import write_text
+from parkscan.aoi.atomic import safe_filename, write_text
 from parkscan.aoi.errors import DiagnosticsError, ParkscanError
 
 __all__ = ["BatchResult", "ParkTask", "run_batch", "park_score", "screen_task"]
@@ -88,8 +87,7 @@ class BatchResult:
 
 def safe_name(text: str) -> str:
     """A folder-safe version of a park id (keeps CJK, drops path separators and control characters)."""
-    s = re.sub(r"[^\w.\-]+", "_", str(text), flags=re.UNICODE).strip("._")
-    return s[:80] or "park"
+    return safe_filename(text, default="park")
 
 
 def park_score(findings: Sequence[Any]) -> float:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from parkscan.aoi.atomic import write_text
+from parkscan.aoi.atomic import safe_filename, write_text
 from parkscan.aoi.errors import DiagnosticsError
 
 from .manifest import build_manifest
@@ -45,11 +44,6 @@ def ranking_table(screening, lang: str) -> pd.DataFrame:
              len(it.contributions), " | ".join(it.reasons.get(lang, ())), it.evidence, ";".join(it.not_assessed),
              round(it.lon, 7), round(it.lat, 7)] for it in screening.ranking]
     return pd.DataFrame(rows, columns=RANKING_COLUMNS)
-
-
-def _safe_table_name(name: str) -> str:
-    s = re.sub(r"[^\w.\-]+", "_", name).strip("._")
-    return s[:60] or "table"
 
 
 def _json(obj: Any) -> str:
@@ -83,7 +77,7 @@ def write_outputs(screening, out: Path, *, lang: str = "en", basemap: str = "non
     paths["site_visits.csv"] = write_csv(out / "site_visits.csv", screening.site_visits)
     paths["ranking.csv"] = write_csv(out / "ranking.csv", ranking_table(screening, lang))
     for name, table in screening.tables.items():
-        fname = f"{_safe_table_name(name)}.csv"
+        fname = f"{safe_filename(name, default='table', max_len=60)}.csv"
         if fname in paths:
             fname = f"table_{fname}"
         table = pd.DataFrame(table)
