@@ -61,15 +61,23 @@ def command() -> None:
 @click.option("--context/--no-context", default=False, show_default=True, help="Add context (top-hat / local spread) features.")
 @click.option("--folds", type=int, default=4, show_default=True, help="Folds of the spatially blocked CV.")
 @click.option("--block-px", type=int, default=50, show_default=True, help="CV block size in pixels.")
-@click.option("--estimator", type=click.Choice(["rf", "et"]), default="rf", show_default=True,
-              help="Random forest (fast to apply) or extra-trees (better on noisy parcel labels, slower).")
+@click.option("--lines/--no-lines", default=False, show_default=True,
+              help="Add directional line top-hats (5, 9, 15 px) for thin roads.")
+@click.option("--ridges/--no-ridges", default=False, show_default=True, help="Add ridge features (road pixel vs its neighbours).")
+@click.option("--harmonics", type=click.IntRange(0, 3), default=0, show_default=True,
+              help="Annual NDVI harmonics fitted over the dated scenes (needs >= 2N+3 scenes in the period).")
+@click.option("--drop-edges/--keep-edges", default=False, show_default=True,
+              help="Leave parcel-edge pixels of the common classes out of training (noisy parcel labels).")
+@click.option("--estimator", type=click.Choice(["rf", "et", "etgb"]), default="rf", show_default=True,
+              help="Random forest (fast to apply), extra-trees (better on noisy parcel labels) or a soft vote of "
+                   "extra-trees and class-balanced gradient boosting (best on rare classes, slowest).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Model file to write (.joblib).")
 @period_opt
 @park_opt
 @ring_opt
 @click.option("--seed", type=int, default=42, show_default=True)
-def train(imagery, labels, class_field, reference, schema, context, folds, block_px, estimator, out, period, park_path, ring_m,
-          seed):
+def train(imagery, labels, class_field, reference, schema, context, lines, ridges, harmonics, drop_edges, folds, block_px,
+          estimator, out, period, park_path, ring_m, seed):
     """Train a model on IMAGERY from labelled polygons or a reference raster; report blocked-CV accuracy."""
     from parkscan.aoi.errors import ModelError
     from parkscan.models.landcover.features import FeatureSpec
@@ -87,9 +95,17 @@ def train(imagery, labels, class_field, reference, schema, context, folds, block
         raise ModelError(f"{imagery}: the imagery needs at least B02/B03/B04/B08 (+B11/B12); found {list(ds.data_vars)}")
     idx = tuple(i for i in ("NDVI", "NDBI", "MNDWI", "BSI") if all(b in bands for b in __import__(
         "parkscan.models.landcover.indices", fromlist=["INDICES"]).INDICES[i][1]))
-    spec = FeatureSpec(bands=bands, indices=idx, context=(3, 7) if context else ())
+    try:
+        spec = FeatureSpec(bands=bands, indices=idx, context=(3, 7) if context else (), lines=(5, 9, 15) if lines else (),
+                           ridges=ridges, harmonics=harmonics,
+                           index_stats=("median", "min", "max", "p10", "p90", "std") if harmonics else ("median", "min", "max"))
+    except ValueError as err:
+        raise ModelError(f"{imagery}: {err}") from err
+    from parkscan.models.landcover.training import ESTIMATOR_NAMES
+
     model = train_from_dataset(ds, y, spec=spec, n_folds=folds, block_px=block_px, seed=seed, estimator=estimator,
-                               description=f"random forest trained on {Path(labels or reference).name}")
+                               drop_edges=drop_edges,
+                               description=f"{ESTIMATOR_NAMES[estimator]} trained on {Path(labels or reference).name}")
     model.save(out)
     cv = model.meta.get("cv")
     click.echo(f"model written to {out}")

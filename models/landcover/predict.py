@@ -76,12 +76,24 @@ def _predict_block(block: np.ndarray, model: LandcoverModel) -> np.ndarray:
     return model.predict_features(np.asarray(block, dtype="float32"))
 
 
-def _predict_cube_block(block: np.ndarray, model: LandcoverModel) -> np.ndarray:
+def _predict_cube_block(block: np.ndarray, model: LandcoverModel, doy=None) -> np.ndarray:
     # block: (time, band, y, x) with halo; returns (y, x)
-    return model.predict_cube(block)[None, None]
+    return model.predict_cube(block, doy)[None, None]
 
 
-def predict_cube_dask(model: LandcoverModel, cube, *, chunk: int = 1024, client=None):
+def day_of_year(ds) -> list[int] | None:
+    """Day of year of each scene of an imagery Dataset (``None`` without a datetime ``time`` coordinate)."""
+    import pandas as pd
+
+    if "time" not in ds.coords:
+        return None
+    try:
+        return [int(v) for v in pd.DatetimeIndex(np.atleast_1d(ds["time"].values)).dayofyear]
+    except (TypeError, ValueError):
+        return None
+
+
+def predict_cube_dask(model: LandcoverModel, cube, *, chunk: int = 1024, client=None, doy=None):
     """Class codes ``(y, x)`` (dask uint8) from a reflectance cube ``(time, band, y, x)`` (numpy or dask).
 
     Bands must be in the order of ``model.spec.bands``. Features are computed per block with a halo of
@@ -103,11 +115,11 @@ def predict_cube_dask(model: LandcoverModel, cube, *, chunk: int = 1024, client=
     if halo:
         depth = {0: 0, 1: 0, 2: halo, 3: halo}
         padded = da.overlap.overlap(cube, depth=depth, boundary="reflect")
-        res = da.map_blocks(_predict_cube_block, padded, handle, dtype=np.uint8,
+        res = da.map_blocks(_predict_cube_block, padded, handle, doy, dtype=np.uint8,
                             chunks=((1,), (1,)) + padded.chunks[2:], meta=np.empty((0, 0, 0, 0), np.uint8))
         res = da.overlap.trim_internal(res, depth, boundary="reflect")
     else:
-        res = da.map_blocks(_predict_cube_block, cube, handle, dtype=np.uint8, chunks=((1,), (1,)) + cube.chunks[2:],
+        res = da.map_blocks(_predict_cube_block, cube, handle, doy, dtype=np.uint8, chunks=((1,), (1,)) + cube.chunks[2:],
                             meta=np.empty((0, 0, 0, 0), np.uint8))
     return res[0, 0]
 
@@ -134,7 +146,11 @@ def predict_dataset(model: LandcoverModel, ds, *, chunk: int = 1024, client=None
         v = v.transpose("time", "y", "x").data
         arrs.append(v if isinstance(v, da.Array) else da.from_array(np.asarray(v, "float32"), chunks=(-1, chunk, chunk)))
     cube = da.stack(arrs, axis=1)
-    labels = predict_cube_dask(model, cube, chunk=chunk, client=client)
+    doy = day_of_year(ds)
+    if model.spec.harmonics and (doy is None or len(doy) < model.spec.min_dates):
+        raise ModelError(f"this model uses an NDVI harmonic fit and needs at least {model.spec.min_dates} dated scenes, "
+                         f"the imagery has {0 if doy is None else len(doy)}; widen the period or use another model")
+    labels = predict_cube_dask(model, cube, chunk=chunk, client=client, doy=doy)
     out = xr.DataArray(labels, dims=("y", "x"), coords={"y": ds["y"], "x": ds["x"]}, name="landcover",
                        attrs={"nodata": NODATA})
     if hasattr(ds, "rio") and ds.rio.crs is not None:

@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from parkscan.aoi.errors import ModelError, SourceIOError
 
@@ -18,7 +19,9 @@ from .classes import PARK_CLASSES, class_code, map_classes
 from .features import FeatureSpec
 from .model import LandcoverModel, make_estimator, train_model
 
-__all__ = ["labels_from_polygons", "labels_from_raster", "train_from_dataset", "cv_predict"]
+__all__ = ["labels_from_polygons", "labels_from_raster", "train_from_dataset", "cv_predict", "edge_pixels"]
+
+ESTIMATOR_NAMES = {"rf": "random forest", "et": "extra-trees", "etgb": "extra-trees + gradient-boosting soft vote"}
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +71,20 @@ def labels_from_raster(path: str | Path, like, *, schema: str = "worldcover") ->
 
 
 def cv_predict(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, *, estimator: str = "rf", seed: int = 0,
-               n_jobs: int = 1) -> np.ndarray:
-    """Out-of-fold class codes of the labelled pixels (0 elsewhere) under the given spatial folds."""
+               n_jobs: int = 1, train_mask: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold class codes of the labelled pixels (0 elsewhere) under the given spatial folds.
+
+    ``train_mask`` limits the pixels models are fitted on; every labelled pixel of a test fold is scored.
+    """
     H, W = labels.shape
     X = features.reshape(H * W, -1)
     y = labels.ravel()
     f = folds.ravel()
     ok = (y > 0) & np.isfinite(X).all(1)
+    fit_ok = ok if train_mask is None else ok & np.asarray(train_mask).ravel()
     out = np.zeros(H * W, np.uint8)
     for k in np.unique(f[ok]):
-        tr, te = ok & (f != k), ok & (f == k)
+        tr, te = fit_ok & (f != k), ok & (f == k)
         if len(np.unique(y[tr])) < 2 or not te.any():
             continue
         clf = make_estimator(estimator, seed=seed, n_jobs=n_jobs).fit(X[tr], y[tr])
@@ -85,19 +92,50 @@ def cv_predict(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, *, e
     return out.reshape(H, W)
 
 
+def edge_pixels(labels: np.ndarray, *, min_share: float = 0.10) -> np.ndarray:
+    """Labelled pixels of the common classes that touch another label (3×3): parcel edges and mixed pixels.
+
+    A class is common when it holds at least ``min_share`` of the labelled pixels; rare classes keep their
+    edges (a one-pixel road is all edge). On the Slovenia parcel labels leaving these pixels out of training
+    raised artificial-surface F1 (bench/eval_landcover.py); they are still scored in the CV.
+
+    Examples
+    --------
+    >>> lab = np.array([[2, 2, 2, 2], [2, 2, 2, 2], [2, 2, 3, 3]])
+    >>> edge_pixels(lab, min_share=0.5).astype(int).tolist()
+    [[0, 0, 0, 0], [0, 1, 1, 1], [0, 1, 0, 0]]
+    """
+    labels = np.asarray(labels)
+    lab = labels[labels > 0]
+    if lab.size == 0:
+        return np.zeros(labels.shape, bool)
+    codes, counts = np.unique(lab, return_counts=True)
+    common = codes[counts >= min_share * lab.size]
+    edge = ndi.maximum_filter(labels, 3) != ndi.minimum_filter(labels, 3)
+    return np.isin(labels, common) & edge
+
+
 def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = None, n_folds: int = 4, block_px: int = 50,
                        estimator: str = "rf", seed: int = 0, n_jobs: int = 1, description: str = "",
-                       max_per_class: int = 5000) -> LandcoverModel:
+                       max_per_class: int = 5000, drop_edges: bool = False) -> LandcoverModel:
     """Train on an imagery Dataset and a label raster on its grid; store the blocked-CV accuracy with the model.
 
     At most ``max_per_class`` labelled pixels per class (random, seeded) are used, for CV and for the final fit:
     neighbouring pixels carry little new information and a reference raster can label millions of them.
+    With ``drop_edges``, the :func:`edge_pixels` of the common classes are left out of every fit (the CV
+    still scores them).
     """
     spec = spec or FeatureSpec(bands=tuple(b for b in ("B02", "B03", "B04", "B08", "B11", "B12") if b in ds.data_vars))
     cube, bands = cube_of(ds, spec.bands)
     if tuple(bands) != tuple(spec.bands):
         raise ModelError(f"the imagery lacks bands {sorted(set(spec.bands) - set(bands))} needed by the features")
-    feats = spec.compute(cube)
+    from .predict import day_of_year
+
+    doy = day_of_year(ds)
+    if spec.harmonics and (doy is None or len(doy) < spec.min_dates):
+        raise ModelError(f"harmonic features need at least {spec.min_dates} dated scenes, the imagery has "
+                         f"{0 if doy is None else len(doy)}; widen the period or train without --harmonics")
+    feats = spec.compute(cube, doy)
     labels = np.asarray(labels)
     if labels.shape != feats.shape[:2]:
         raise ModelError(f"labels {labels.shape} and imagery {feats.shape[:2]} are on different grids")
@@ -109,14 +147,17 @@ def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = Non
             flat[rng.choice(idx, idx.size - max_per_class, replace=False)] = 0
     labels = flat.reshape(labels.shape)
     folds = block_folds(labels.shape, n_folds=n_folds, block=block_px, seed=seed)
-    oof = cv_predict(feats, labels, folds, estimator=estimator, seed=seed, n_jobs=n_jobs)
+    keep = ~edge_pixels(labels) if drop_edges else None
+    oof = cv_predict(feats, labels, folds, estimator=estimator, seed=seed, n_jobs=n_jobs, train_mask=keep)
     ok = (labels > 0) & (oof > 0)
     cv = None
     if ok.any():
         rep = accuracy_report(labels[ok], oof[ok], classes=sorted(set(np.unique(labels[labels > 0]))))
         cv = rep.to_dict({i + 1: n for i, n in enumerate(PARK_CLASSES)})
         log.info("blocked CV (%d folds of %d px blocks): OA %.3f, kappa %.3f", n_folds, block_px, rep.oa, rep.kappa)
-    meta = {"description": description or f"random forest on {len(spec.names)} features",
+    meta = {"description": description or f"{ESTIMATOR_NAMES.get(estimator, estimator)} on {len(spec.names)} features",
+            "estimator": estimator, "drop_edges": drop_edges,
             "cv": cv, "cv_source": f"{n_folds}-fold spatially blocked CV ({block_px}-pixel blocks) of the training labels",
             "dates": ds.attrs.get("dates", []), "files": ds.attrs.get("files", [])}
-    return train_model(feats, labels, spec, estimator=estimator, seed=seed, n_jobs=n_jobs, meta=meta)
+    fit_labels = np.where(keep, labels, 0) if keep is not None else labels
+    return train_model(feats, fit_labels, spec, estimator=estimator, seed=seed, n_jobs=n_jobs, meta=meta)
