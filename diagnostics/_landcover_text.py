@@ -5,10 +5,65 @@ import numpy as np
 
 from .findings import Finding, finding_id
 
-__all__ = ["_change_findings", "_methods", "_limitations", "_area_table"]
+__all__ = ["_change_findings", "_farmland_findings", "_methods", "_limitations", "_area_table"]
 
 
-def _change_findings(park, polys, approved, managed, transform, acc, srcs, dates, change_ci, lang) -> list[Finding]:
+def _farmland_findings(park, maps, farm, approved, transform, crs, acc, srcs, dates, mmu_ha, px_ha, source_name):
+    """Registered farmland now mapped built-up or bare soil: findings and indicators.
+
+    The farmland layer is taken as the authority (it is the legal record), so the interval comes from the
+    after map's accuracy only: P(really built-up | mapped built-up) for each patch.
+    """
+    from parkscan.models.landcover.change import apply_mmu, change_polygons
+    from parkscan.models.landcover.classes import CLASS_CODES, CLASS_LABELS
+
+    from .landcover import MAX_FINDINGS_PER_KIND, _state_ci
+
+    bu, bare, crop = CLASS_CODES["built_up"], CLASS_CODES["bare_soil"], CLASS_CODES["cropland"]
+    after = maps["after"]
+    occupied = farm & np.isin(after, (bu, bare))
+    codes = apply_mmu(np.where(occupied, crop * 10 + after, 0).astype(np.int32), max(1, int(np.ceil(mmu_ha / px_ha))))
+    extra = {}
+    if "before" in maps:
+        extra["new_fraction"] = (~np.isin(maps["before"], (bu, bare))).astype("float32")
+    polys = change_polygons(codes, transform, crs, extra=extra)
+    ind = {"farmland_registered_ha": round(float(farm.sum() * px_ha), 2),
+           "farmland_registered_approved_ha": round(float((farm & approved).sum() * px_ha), 2),
+           "farmland_built_or_bare_ha": round(float(polys["area_ha"].sum()) if len(polys) else 0.0, 2),
+           "farmland_source": source_name}
+    out: list[Finding] = []
+    if len(polys):
+        polys = polys.sort_values("area_ha", ascending=False)
+    approved_local = park.to_local(park.approved)
+    for _, row in polys.head(MAX_FINDINGS_PER_KIND).iterrows():
+        to = row["to"]
+        ci = _state_ci(float(row.area_ha), CLASS_CODES[to], acc)
+        new = float(row["new_fraction"]) if "new_fraction" in row and np.isfinite(row["new_fraction"]) else None
+        geom = park.to_wgs84(row.geometry)
+        inside = float(row.geometry.intersection(approved_local).area / row.geometry.area) if row.geometry.area else 0.0
+        ev = {"area_ha": round(float(row.area_ha), 2), "area_adjusted_ha": ci["adjusted_ha"], "ci95_ha": ci["ci95_ha"],
+              "p_correct": ci["p_correct"], "from": "cropland", "to": to, "farmland_source": source_name,
+              "inside_approved_fraction": round(inside, 3), "new_since_before_fraction": None if new is None else round(new, 3),
+              "before_dates": dates.get("before", []), "after_dates": dates.get("after", [])}
+        sev = min(1.0, 0.45 + float(row.area_ha) / 6.0 + (0.15 if to == "built_up" else 0.0) + (0.1 if new and new > 0.5 else 0.0))
+        conf = float(np.clip(ci["p_correct"] if ci["p_correct"] is not None else 0.3, 0.05, 0.99))
+        t_en, t_zh = CLASS_LABELS[to]["en"].lower(), CLASS_LABELS[to]["zh"]
+        ci_en = f" (±{ci['ci95_ha']:.1f} ha, 95% CI)" if ci["ci95_ha"] is not None else ""
+        ci_zh = f"（95%置信区间 ±{ci['ci95_ha']:.1f} 公顷）" if ci["ci95_ha"] is not None else ""
+        new_en = new_zh = ""
+        if new is not None:
+            new_en = ", new since the before period" if new > 0.5 else ", already so in the before period"
+            new_zh = "，为前期之后新增" if new > 0.5 else "，前期已如此"
+        out.append(Finding(
+            id=finding_id("farmland_loss", park.id, round(geom.centroid.x, 5), round(geom.centroid.y, 5), "farmland", to),
+            kind="farmland_loss", severity=float(sev), confidence=conf, geometry=geom, evidence=ev, sources=srcs,
+            explain={"en": f"{row.area_ha:.1f} ha of registered farmland ({source_name}) is now {t_en}{ci_en}{new_en}.",
+                     "zh": f"登记耕地（{source_name}）中 {row.area_ha:.1f} 公顷现为{t_zh}{ci_zh}{new_zh}。"}))
+    return out, ind
+
+
+def _change_findings(park, polys, approved, managed, transform, acc, srcs, dates, change_ci, lang, *,
+                     farmland_layer: bool = False) -> list[Finding]:
     from parkscan.models.landcover.classes import CLASS_CODES
 
     from .landcover import MAX_FINDINGS_PER_KIND, _explain
@@ -24,7 +79,7 @@ def _change_findings(park, polys, approved, managed, transform, acc, srcs, dates
         in_managed = bool(managed_local is not None and geom_l.intersection(managed_local).area > 0.5 * geom_l.area)
         if to == "built_up" and frac_out > 0.5:
             kind = "built_up_outside_approved"
-        elif frm == "cropland":
+        elif frm == "cropland" and not farmland_layer:  # with a registered-farmland layer, that layer decides
             kind = "farmland_loss"
         elif approved_local.intersects(geom_l) or (managed_local is not None and managed_local.intersects(geom_l)):
             kind = "landcover_change"

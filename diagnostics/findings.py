@@ -39,6 +39,20 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _rounded(geom):
+    """``geom`` on a 1e-7° grid (~1 cm), valid. Snapping a polygonized raster patch with a hole that touches its
+    shell can defeat GEOS's overlay ("unable to assign free hole to a shell"): then the geometry is made valid
+    first, and as a last resort the coordinates are rounded one by one (pointwise) and made valid again."""
+    try:
+        return shapely.set_precision(geom, 1e-7)
+    except shapely.errors.GEOSException:
+        pass
+    try:
+        return shapely.set_precision(shapely.make_valid(geom), 1e-7)
+    except shapely.errors.GEOSException:
+        return shapely.make_valid(shapely.set_precision(geom, 1e-7, mode="pointwise"))
+
+
 @dataclass(frozen=True, eq=False)
 class Finding:
     """One suspicious thing in a park.
@@ -93,7 +107,7 @@ class Finding:
         return {
             "type": "Feature",
             "id": self.id,
-            "geometry": mapping(shapely.set_precision(self.geometry, 1e-7)) if not self.geometry.is_empty else None,
+            "geometry": mapping(_rounded(self.geometry)) if not self.geometry.is_empty else None,
             "properties": {
                 "id": self.id,
                 "kind": self.kind,

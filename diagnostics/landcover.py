@@ -1,7 +1,8 @@
 """The ``landcover`` diagnostic: land cover in two periods, change, and what it means for the park.
 
 Findings: ``built_up_outside_approved`` (new built-up outside the approved boundary, with whether it lies in
-the managed one), ``farmland_loss`` (cropland → another class), ``bare_soil`` (exposed soil after), and
+the managed one), ``farmland_loss`` (cropland → another class; with a registered-farmland layer,
+``params["landcover_farmland"]``, farmland parcels now mapped built-up or bare soil), ``bare_soil`` (exposed soil after), and
 ``landcover_change`` (other transitions in the park). Each carries the mapped area, the error-adjusted area
 ± 95 % CI and before/after evidence. Indicators: built-up share inside and outside the approved boundary
 (before, after, change) and areas by class.
@@ -160,6 +161,19 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
             a, b = ind[f"built_up_share_{z}_after"], ind[f"built_up_share_{z}_before"]
             ind[f"built_up_share_{z}_change"] = None if a is None or b is None else a - b
     findings: list[Finding] = []
+    farm_path = params.get("landcover_farmland")
+    if farm_path:
+        from parkscan.models.landcover.training import farmland_mask
+
+        codes = params.get("landcover_farmland_codes") or None
+        farm = farmland_mask(farm_path, after_ds, codes=codes)
+        fp = Path(farm_path)
+        res.inputs.append(InputItem(id="farmland", uri=str(farm_path), kind="farmland", sha256=sha256_file(fp) if fp.is_file() else None,
+                                    size=fp.stat().st_size if fp.is_file() else None, extra={"codes": list(codes) if codes else None}))
+        srcs = tuple(i.id for i in res.inputs)
+        fnd, find = _farmland_findings(park, maps, farm, approved, transform, crs, acc, srcs, dates, mmu_ha, px_ha, fp.name)
+        findings += fnd
+        ind.update(find)
     if "before" in maps:
         ctx.report("land cover: change detection", 0.6)
         ch = detect_change(maps["before"], maps["after"], idx["before"], idx["after"], transform, crs, mmu_ha=mmu_ha)
@@ -167,7 +181,8 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
         ind["change_index_thresholds"] = {k: round(v, 4) for k, v in ch.thresholds.items()}
         ind["changed_area_ha"] = float(polys["area_ha"].sum()) if len(polys) else 0.0
         res.layers.append(change_layer(ch.codes, transform, crs, ctx.lang))
-        findings += _change_findings(park, polys, approved, managed, transform, acc, srcs, dates, change_ci, ctx.lang)
+        findings += _change_findings(park, polys, approved, managed, transform, acc, srcs, dates, change_ci, ctx.lang,
+                                     farmland_layer=bool(farm_path))
     # bare soil after (state, not change), MMU-filtered, inside the footprint and ring
     bare = apply_mmu(np.where(maps["after"] == CLASS_CODES["bare_soil"], 66, 0), max(1, int(np.ceil(mmu_ha / px_ha))))
     bpolys = change_polygons(bare, transform, crs)
@@ -207,4 +222,4 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
     return res
 
 
-from ._landcover_text import _area_table, _change_findings, _limitations, _methods  # noqa: E402
+from ._landcover_text import _area_table, _change_findings, _farmland_findings, _limitations, _methods  # noqa: E402

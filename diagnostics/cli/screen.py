@@ -141,12 +141,25 @@ def _printable(text: Any, n: int = 40) -> str:
 @click.option("--reference", type=click.Path(exists=True, dir_okay=False), help="Power-plant reference list (CSV, e.g. WRI GPPD).")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="Ranking weights TOML (default: the built-in weights.toml).")
 @click.option("--start", callback=parse_lonlat, metavar="LON,LAT", help="Start of the site-visit route (default: the park entrance).")
+@click.option("--landcover-model", type=click.Path(exists=True, dir_okay=False),
+              help="Land-cover model from `parkscan landcover train` (default: the index rules).")
+@click.option("--landcover-reference", type=click.Path(exists=True, dir_okay=False),
+              help="Reference class raster (WorldCover, Dynamic World …) to train a model on the fly over the after period.")
+@click.option("--landcover-schema", default="worldcover", show_default=True,
+              help="Class schema of --landcover-reference: worldcover, dynamic_world, eolearn, park, simulate.")
+@click.option("--farmland", type=click.Path(exists=True, dir_okay=False),
+              help="Registered farmland (三调 cropland / 永久基本农田 polygons, or a raster): farmland now built-up or bare "
+                   "is reported as farmland_loss.")
+@click.option("--farmland-codes", default=None, metavar="N,N",
+              help="With a --farmland raster: the values that are farmland (e.g. 40 for WorldCover cropland; default non-zero).")
+@click.option("--mmu-ha", type=click.FloatRange(0.01, 100), default=None, help="Land-cover minimum mapping unit in ha (default 0.5).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for anything random.")
 @datum_opt
 @lang_opt
 @basemap_opt
 def command(park, out, enterprises, mobile, mobile_datum, imagery, before, after, no2, so2, thermal, fires, wind_from,
-            wind_speed, reference, weights, start, seed, datum, lang, basemap):
+            wind_speed, reference, weights, start, landcover_model, landcover_reference, landcover_schema, farmland,
+            farmland_codes, mmu_ha, seed, datum, lang, basemap):
     """Screen a park: findings, ranking, site visits, indicators, report and map.
 
     PARK is a boundary file (GeoJSON, GeoPackage, Shapefile, KML, WKT); a `role` attribute
@@ -170,6 +183,25 @@ def command(park, out, enterprises, mobile, mobile_datum, imagery, before, after
         params["weights"] = weights
     if start:
         params["start"] = start
+    if (landcover_model or landcover_reference or farmland) and not imagery:
+        raise click.UsageError("--landcover-model/--landcover-reference/--farmland apply to --imagery: give --imagery too")
+    if landcover_model and landcover_reference:
+        raise click.UsageError("give --landcover-model or --landcover-reference, not both")
+    if landcover_model:
+        params["landcover_model"] = landcover_model
+    if landcover_reference:
+        params["landcover_reference"] = landcover_reference
+        params["landcover_schema"] = landcover_schema
+    if farmland:
+        params["landcover_farmland"] = farmland
+        if farmland_codes:
+            try:
+                params["landcover_farmland_codes"] = [int(v) for v in farmland_codes.split(",") if v.strip()]
+            except ValueError:
+                raise click.BadParameter(f"{farmland_codes!r}: give integers separated by commas, e.g. 40",
+                                         param_hint="--farmland-codes") from None
+    if mmu_ha is not None:
+        params["landcover_mmu_ha"] = mmu_ha
     verbosity = (click.get_current_context().find_root().obj or {}).get("verbosity", 0)
     scr, paths = run_screen(park, out, inputs=inputs, datum=datum, lang=lang, basemap=basemap, seed=seed, params=params,
                             show_progress=verbosity >= 0)

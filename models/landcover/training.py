@@ -19,7 +19,7 @@ from .classes import PARK_CLASSES, class_code, map_classes
 from .features import FeatureSpec
 from .model import LandcoverModel, make_estimator, train_model
 
-__all__ = ["labels_from_polygons", "labels_from_raster", "train_from_dataset", "cv_predict", "edge_pixels"]
+__all__ = ["labels_from_polygons", "labels_from_raster", "farmland_mask", "train_from_dataset", "cv_predict", "edge_pixels"]
 
 ESTIMATOR_NAMES = {"rf": "random forest", "et": "extra-trees", "etgb": "extra-trees + gradient-boosting soft vote"}
 
@@ -36,7 +36,7 @@ def labels_from_polygons(path: str | Path, like, *, field: str = "class", schema
 
     try:
         gdf = gpd.read_file(path)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RuntimeError) as err:  # pyogrio's DataSourceError is a RuntimeError
         raise SourceIOError(f"{path}: cannot read the labelled polygons ({err})") from err
     if field not in gdf.columns:
         raise ModelError(f"{path}: no field {field!r}; columns are {', '.join(map(str, gdf.columns))} — use --class-field")
@@ -55,6 +55,46 @@ def labels_from_polygons(path: str | Path, like, *, field: str = "class", schema
     if not shapes:
         raise ModelError(f"{path}: no labelled polygon with a usable class")
     return rasterize(shapes, out_shape=shape, transform=like.rio.transform(), fill=0, dtype="uint8")
+
+
+def farmland_mask(path: str | Path, like, *, codes=None) -> np.ndarray:
+    """Registered farmland on the grid of ``like`` (bool), from polygons or a raster.
+
+    Polygons (GeoJSON/GPKG/Shapefile/KML in any CRS — e.g. the cropland parcels of the Third National Land
+    Survey 三调 or the permanent basic farmland 永久基本农田 boundaries): every polygon is farmland. A raster
+    (any CRS, warped with nearest neighbour): pixels whose value is in ``codes`` (default: any non-zero,
+    non-nodata value; ``codes=(40,)`` picks cropland out of an ESA WorldCover export).
+    """
+    import geopandas as gpd
+    from rasterio.features import rasterize
+
+    path = Path(path)
+    shape = (like.sizes["y"], like.sizes["x"])
+    if path.suffix.lower() in (".tif", ".tiff", ".vrt", ".img"):
+        import rioxarray
+        from rasterio.enums import Resampling
+
+        try:
+            ref = rioxarray.open_rasterio(path, masked=False).squeeze("band", drop=True)
+        except (OSError, ValueError) as err:
+            raise SourceIOError(f"{path}: cannot read the farmland raster ({err})") from err
+        if ref.rio.crs is None:
+            raise ModelError(f"{path}: the farmland raster has no CRS; write one (e.g. gdal_edit.py -a_srs EPSG:4326)")
+        nodata = ref.rio.nodata
+        ref = ref.rio.reproject_match(like, resampling=Resampling.nearest)
+        v = np.asarray(ref.values)
+        ok = v != nodata if nodata is not None else np.ones(v.shape, bool)
+        return ok & (np.isin(v, list(codes)) if codes else v > 0)
+    try:
+        gdf = gpd.read_file(path)
+    except (OSError, ValueError, RuntimeError) as err:  # pyogrio's DataSourceError is a RuntimeError
+        raise SourceIOError(f"{path}: cannot read the farmland polygons ({err})") from err
+    if gdf.crs is None:
+        raise ModelError(f"{path}: the farmland polygons have no CRS; save them with one (e.g. EPSG:4490 or EPSG:4326)")
+    geoms = [g for g in gdf.to_crs(like.rio.crs).geometry if g is not None and not g.is_empty]
+    if not geoms:
+        raise ModelError(f"{path}: no farmland polygon")
+    return rasterize([(g, 1) for g in geoms], out_shape=shape, transform=like.rio.transform(), fill=0, dtype="uint8") > 0
 
 
 def labels_from_raster(path: str | Path, like, *, schema: str = "worldcover") -> np.ndarray:
