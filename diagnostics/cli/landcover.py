@@ -66,6 +66,9 @@ def command() -> None:
 @click.option("--ridges/--no-ridges", default=False, show_default=True, help="Add ridge features (road pixel vs its neighbours).")
 @click.option("--harmonics", type=click.IntRange(0, 3), default=0, show_default=True,
               help="Annual NDVI harmonics fitted over the dated scenes (needs >= 2N+3 scenes in the period).")
+@click.option("--thin/--no-thin", default=False, show_default=True,
+              help="Learn from the blocked CV on which side the labels put two-pixel-wide runs (thin roads) and "
+                   "thin predictions to match.")
 @click.option("--drop-edges/--keep-edges", default=False, show_default=True,
               help="Leave parcel-edge pixels of the common classes out of training (noisy parcel labels).")
 @click.option("--estimator", type=click.Choice(["rf", "et", "etgb"]), default="rf", show_default=True,
@@ -76,7 +79,7 @@ def command() -> None:
 @park_opt
 @ring_opt
 @click.option("--seed", type=int, default=42, show_default=True)
-def train(imagery, labels, class_field, reference, schema, context, lines, ridges, harmonics, drop_edges, folds, block_px,
+def train(imagery, labels, class_field, reference, schema, context, lines, ridges, harmonics, thin, drop_edges, folds, block_px,
           estimator, out, period, park_path, ring_m, seed):
     """Train a model on IMAGERY from labelled polygons or a reference raster; report blocked-CV accuracy."""
     from parkscan.aoi.errors import ModelError
@@ -104,11 +107,14 @@ def train(imagery, labels, class_field, reference, schema, context, lines, ridge
     from parkscan.models.landcover.training import ESTIMATOR_NAMES
 
     model = train_from_dataset(ds, y, spec=spec, n_folds=folds, block_px=block_px, seed=seed, estimator=estimator,
-                               drop_edges=drop_edges,
+                               drop_edges=drop_edges, thin=thin,
                                description=f"{ESTIMATOR_NAMES[estimator]} trained on {Path(labels or reference).name}")
     model.save(out)
     cv = model.meta.get("cv")
     click.echo(f"model written to {out}")
+    if model.thinning:
+        click.echo("learned thinning of two-pixel runs: " + ", ".join(
+            f"{k}: drop the {'/'.join(v)} end" for k, v in model.meta.get("thinning", {}).items()))
     if cv:
         click.echo(f"blocked CV: OA {cv['oa']:.3f}, kappa {cv['kappa']:.3f}")
         for name, d in cv["per_class"].items():

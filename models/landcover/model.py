@@ -58,7 +58,7 @@ def make_estimator(kind: str = "rf", *, seed: int = 0, n_jobs: int = 1, class_we
     if kind == "etgb":
         et = ExtraTreesClassifier(n_estimators=300, n_jobs=n_jobs, random_state=seed, class_weight=class_weight)
         gb = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=seed, class_weight="balanced")
-        return VotingClassifier([("et", et), ("gb", gb)], voting="soft")
+        return VotingClassifier([("et", et), ("gb", gb)], voting="soft", weights=[0.7, 0.3])
     raise ModelError(f"unknown estimator {kind!r}; use rf, et or etgb")
 
 
@@ -74,14 +74,50 @@ class LandcoverModel:
     """Optional per-class multipliers applied to predicted probabilities (prior shift), aligned with ``estimator.classes_``."""
     meta: dict = field(default_factory=dict)
     """Provenance and accuracy: training data, date, blocked-CV confusion matrix, OA, kappa, F1 per class."""
+    thinning: dict | None = None
+    """Learned label convention of thin structures: class code → run-end sides to drop
+    (:mod:`parkscan.models.landcover.thinning`); ``None`` = none."""
+
+    @property
+    def halo(self) -> int:
+        """Pixels of neighbourhood a prediction depends on (features, plus the thinning rule's reach)."""
+        from .thinning import HALO
+
+        return self.spec.halo + (HALO if self.thinning else 0)
 
     @property
     def classes(self) -> np.ndarray:
         """Park class codes the estimator predicts."""
         return np.asarray(self.estimator.classes_)
 
+    def predict_proba_features(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities ``(..., n_classes)`` (class weights applied; order of :attr:`classes`) and the
+        mask of pixels with finite features (elsewhere the probabilities are 0)."""
+        shape = feats.shape[:-1]
+        X = np.ascontiguousarray(feats.reshape(-1, feats.shape[-1]), dtype=np.float32)
+        finite = np.isfinite(X).all(axis=1)
+        out = np.zeros((X.shape[0], len(self.classes)), np.float32)
+        good = np.flatnonzero(finite)
+        for i in range(0, good.size, BATCH_ROWS):
+            sel = good[i:i + BATCH_ROWS]
+            proba = self.estimator.predict_proba(X[sel])
+            if self.class_weights is not None:
+                proba *= self.class_weights
+            out[sel] = proba
+        return out.reshape(shape + (len(self.classes),)), finite.reshape(shape)
+
     def predict_features(self, feats: np.ndarray) -> np.ndarray:
-        """Class codes (uint8) for features ``(..., n_features)``; NODATA where any feature is NaN."""
+        """Class codes (uint8) for features ``(..., n_features)``; NODATA where any feature is NaN.
+
+        With a learned :attr:`thinning`, ``feats`` must be a ``(y, x, n_features)`` image (the rule looks at
+        neighbours).
+        """
+        if self.thinning:
+            from .thinning import apply_thinning
+
+            proba, finite = self.predict_proba_features(feats)
+            out = apply_thinning(proba, self.classes.astype(np.uint8), self.thinning, valid=finite)
+            return np.where(finite, out, NODATA).astype(np.uint8)
         shape = feats.shape[:-1]
         # C-contiguous float32 is what the trees read; anything else would be copied once per tree call
         X = np.ascontiguousarray(feats.reshape(-1, feats.shape[-1]), dtype=np.float32)
@@ -126,6 +162,7 @@ class LandcoverModel:
             "spec": self.spec.to_dict(),
             "class_names": {int(c): PARK_CLASSES[int(c) - 1] for c in self.classes},
             "class_weights": None if self.class_weights is None else [float(w) for w in self.class_weights],
+            "thinning": None if not self.thinning else {int(k): list(v) for k, v in self.thinning.items()},
             "estimator": self.estimator,
             "meta": self.meta,
         }
@@ -167,8 +204,10 @@ def load_model(path: str | Path) -> LandcoverModel:
             "retrain it with `parkscan landcover train`"
         )
     cw = payload.get("class_weights")
+    th = payload.get("thinning")
     return LandcoverModel(estimator=payload["estimator"], spec=FeatureSpec.from_dict(payload["spec"]),
-                          class_weights=None if cw is None else np.asarray(cw, float), meta=dict(payload.get("meta", {})))
+                          class_weights=None if cw is None else np.asarray(cw, float), meta=dict(payload.get("meta", {})),
+                          thinning={int(k): list(v) for k, v in th.items()} if th else None)
 
 
 def train_model(features: np.ndarray, labels: np.ndarray, spec: FeatureSpec, *, estimator: str = "rf", seed: int = 0,

@@ -68,6 +68,14 @@ def predict_features_dask(model: LandcoverModel, feats, *, chunk: int = 1024, cl
     else:
         feats = feats.rechunk(ch)
     handle = _model_handle(model, client)
+    if model.thinning:  # the thinning rule looks two pixels away: blocks need that halo to equal the whole array
+        from .thinning import HALO
+
+        depth = {0: HALO, 1: HALO, 2: 0}
+        padded = da.overlap.overlap(feats, depth=depth, boundary="none")
+        out = da.map_blocks(_predict_block, padded, handle, dtype=np.uint8, drop_axis=2, meta=np.empty((0, 0), np.uint8),
+                            chunks=padded.chunks[:2])
+        return da.overlap.trim_internal(out, {0: HALO, 1: HALO}, boundary="none")
     out = da.map_blocks(_predict_block, feats, handle, dtype=np.uint8, drop_axis=2, meta=np.empty((0, 0), np.uint8))
     return out
 
@@ -111,7 +119,9 @@ def predict_cube_dask(model: LandcoverModel, cube, *, chunk: int = 1024, client=
     else:
         cube = cube.rechunk(ch)
     handle = _model_handle(model, client)
-    halo = model.spec.halo
+    if model.thinning:
+        return _predict_cube_thinned(model, handle, cube, doy)
+    halo = model.halo
     if halo:
         depth = {0: 0, 1: 0, 2: halo, 3: halo}
         padded = da.overlap.overlap(cube, depth=depth, boundary="reflect")
@@ -122,6 +132,42 @@ def predict_cube_dask(model: LandcoverModel, cube, *, chunk: int = 1024, client=
         res = da.map_blocks(_predict_cube_block, cube, handle, doy, dtype=np.uint8, chunks=((1,), (1,)) + cube.chunks[2:],
                             meta=np.empty((0, 0, 0, 0), np.uint8))
     return res[0, 0]
+
+
+def _proba_cube_block(block: np.ndarray, model: LandcoverModel, doy=None) -> np.ndarray:
+    # (time, band, y, x) with the feature halo → (n_classes + 1, 1, y, x): probabilities and the finite flag
+    proba, finite = model.predict_proba_features(model.spec.compute(block, doy))
+    return np.concatenate([np.moveaxis(proba, -1, 0), finite[None].astype(np.float32)], 0)[:, None]
+
+
+def _thin_block(block: np.ndarray, model: LandcoverModel) -> np.ndarray:
+    from .thinning import apply_thinning
+
+    finite = block[-1] > 0.5
+    out = apply_thinning(np.moveaxis(block[:-1], 0, -1), model.classes.astype(np.uint8), model.thinning, valid=finite)
+    return np.where(finite, out, NODATA).astype(np.uint8)
+
+
+def _predict_cube_thinned(model: LandcoverModel, handle, cube, doy):
+    """Two passes: class probabilities per block (feature halo, reflected at the image edge like the
+    whole-array features), then the thinning rule per block with a halo of its own and nothing beyond the
+    image edge (as on the whole array)."""
+    import dask.array as da
+
+    from .thinning import HALO
+
+    k = len(model.classes) + 1
+    h = model.spec.halo
+    src = da.overlap.overlap(cube, depth={0: 0, 1: 0, 2: h, 3: h}, boundary="reflect") if h else cube
+    proba = da.map_blocks(_proba_cube_block, src, handle, doy, dtype=np.float32, chunks=((k,), (1,)) + src.chunks[2:],
+                          meta=np.empty((0, 0, 0, 0), np.float32))
+    if h:
+        proba = da.overlap.trim_internal(proba, {0: 0, 1: 0, 2: h, 3: h}, boundary="reflect")
+    proba = proba[:, 0]
+    padded = da.overlap.overlap(proba, depth={0: 0, 1: HALO, 2: HALO}, boundary="none")
+    out = da.map_blocks(_thin_block, padded, handle, dtype=np.uint8, drop_axis=0, chunks=padded.chunks[1:],
+                        meta=np.empty((0, 0), np.uint8))
+    return da.overlap.trim_internal(out, {0: HALO, 1: HALO}, boundary="none")
 
 
 def predict_dataset(model: LandcoverModel, ds, *, chunk: int = 1024, client=None):

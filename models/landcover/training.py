@@ -19,7 +19,7 @@ from .classes import PARK_CLASSES, class_code, map_classes
 from .features import FeatureSpec
 from .model import LandcoverModel, make_estimator, train_model
 
-__all__ = ["labels_from_polygons", "labels_from_raster", "farmland_mask", "train_from_dataset", "cv_predict", "edge_pixels"]
+__all__ = ["labels_from_polygons", "labels_from_raster", "farmland_mask", "train_from_dataset", "cv_predict", "cv_proba", "edge_pixels"]
 
 ESTIMATOR_NAMES = {"rf": "random forest", "et": "extra-trees", "etgb": "extra-trees + gradient-boosting soft vote"}
 
@@ -155,15 +155,58 @@ def edge_pixels(labels: np.ndarray, *, min_share: float = 0.10) -> np.ndarray:
     return np.isin(labels, common) & edge
 
 
+def cv_proba(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, *, estimator: str = "rf", seed: int = 0,
+             n_jobs: int = 1, train_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold class probabilities of *every* pixel with finite features (not only the labelled ones).
+
+    Returns ``(proba (y, x, n_classes), classes, finite (y, x))``; a fold's pixels are predicted by the model
+    fitted on the other folds. Spatial rules that look at neighbours (:mod:`.thinning`) need the unlabelled
+    pixels predicted too.
+    """
+    H, W = labels.shape
+    X = features.reshape(H * W, -1)
+    y = labels.ravel()
+    f = folds.ravel()
+    finite = np.isfinite(X).all(1)
+    fit_ok = (y > 0) & finite & (True if train_mask is None else np.asarray(train_mask).ravel())
+    classes = np.unique(y[fit_ok])
+    P = np.zeros((H * W, len(classes)), np.float32)
+    for k in np.unique(f[finite]):
+        tr, te = fit_ok & (f != k), finite & (f == k)
+        if len(np.unique(y[tr])) < 2 or not te.any():
+            continue
+        clf = make_estimator(estimator, seed=seed, n_jobs=n_jobs).fit(X[tr], y[tr])
+        cols = np.searchsorted(classes, clf.classes_)
+        P[np.ix_(np.flatnonzero(te), cols)] = clf.predict_proba(X[te])
+    return P.reshape(H, W, -1), classes, finite.reshape(H, W)
+
+
+def _thinned_cv(P, classes, finite, labels, folds) -> tuple[np.ndarray, dict]:
+    """Cross-fitted thinning: each fold thinned by the rule learned on the other folds' predictions; and the
+    rule learned on all folds (the one stored with the model)."""
+    from .thinning import apply_thinning, learn_thinning
+
+    oof = np.where(finite, classes[P.argmax(-1)], 0)
+    out = oof.copy()
+    for k in np.unique(folds):
+        rules = learn_thinning(oof, labels, where=folds != k)
+        if rules:
+            t = apply_thinning(P, classes, rules, valid=finite)
+            out[folds == k] = t[folds == k]
+    return out, learn_thinning(oof, labels)
+
+
 def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = None, n_folds: int = 4, block_px: int = 50,
                        estimator: str = "rf", seed: int = 0, n_jobs: int = 1, description: str = "",
-                       max_per_class: int = 5000, drop_edges: bool = False) -> LandcoverModel:
+                       max_per_class: int = 5000, drop_edges: bool = False, thin: bool = False) -> LandcoverModel:
     """Train on an imagery Dataset and a label raster on its grid; store the blocked-CV accuracy with the model.
 
     At most ``max_per_class`` labelled pixels per class (random, seeded) are used, for CV and for the final fit:
     neighbouring pixels carry little new information and a reference raster can label millions of them.
     With ``drop_edges``, the :func:`edge_pixels` of the common classes are left out of every fit (the CV
-    still scores them).
+    still scores them). With ``thin``, the label convention of two-pixel runs is learned from out-of-fold
+    predictions (:mod:`parkscan.models.landcover.thinning`) and stored with the model; the reported CV is
+    cross-fitted (each fold thinned by the rule learned on the others).
     """
     spec = spec or FeatureSpec(bands=tuple(b for b in ("B02", "B03", "B04", "B08", "B11", "B12") if b in ds.data_vars))
     cube, bands = cube_of(ds, spec.bands)
@@ -188,7 +231,14 @@ def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = Non
     labels = flat.reshape(labels.shape)
     folds = block_folds(labels.shape, n_folds=n_folds, block=block_px, seed=seed)
     keep = ~edge_pixels(labels) if drop_edges else None
-    oof = cv_predict(feats, labels, folds, estimator=estimator, seed=seed, n_jobs=n_jobs, train_mask=keep)
+    thinning = None
+    if thin:
+        P, classes, finite = cv_proba(feats, labels, folds, estimator=estimator, seed=seed, n_jobs=n_jobs, train_mask=keep)
+        oof, thinning = _thinned_cv(P, classes, finite, labels, folds)
+        oof = np.where(labels > 0, oof, 0).astype(np.uint8)
+        log.info("learned thinning of two-pixel runs: %s", thinning or "none")
+    else:
+        oof = cv_predict(feats, labels, folds, estimator=estimator, seed=seed, n_jobs=n_jobs, train_mask=keep)
     ok = (labels > 0) & (oof > 0)
     cv = None
     if ok.any():
@@ -197,7 +247,10 @@ def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = Non
         log.info("blocked CV (%d folds of %d px blocks): OA %.3f, kappa %.3f", n_folds, block_px, rep.oa, rep.kappa)
     meta = {"description": description or f"{ESTIMATOR_NAMES.get(estimator, estimator)} on {len(spec.names)} features",
             "estimator": estimator, "drop_edges": drop_edges,
+            "thinning": {PARK_CLASSES[int(c) - 1]: v for c, v in (thinning or {}).items()},
             "cv": cv, "cv_source": f"{n_folds}-fold spatially blocked CV ({block_px}-pixel blocks) of the training labels",
             "dates": ds.attrs.get("dates", []), "files": ds.attrs.get("files", [])}
     fit_labels = np.where(keep, labels, 0) if keep is not None else labels
-    return train_model(feats, fit_labels, spec, estimator=estimator, seed=seed, n_jobs=n_jobs, meta=meta)
+    model = train_model(feats, fit_labels, spec, estimator=estimator, seed=seed, n_jobs=n_jobs, meta=meta)
+    model.thinning = thinning or None
+    return model
