@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: inputs a batch row may carry (paths relative to the PARKS file)
 TASK_INPUTS = ("enterprises", "mobile", "imagery", "before", "after", "no2", "so2", "thermal", "fires", "reference")
+#: per-park attributes that become screening parameters (paths relative to the PARKS file)
+TASK_PARAMS = {"farmland": "landcover_farmland", "landcover_model": "landcover_model"}
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,13 @@ def load_tasks(parks_path: str | os.PathLike, *, inputs: Mapping[str, Any] | Non
                 per_park[key] = [str((parks_path.parent / v.strip()).resolve()) for v in str(val).split(";") if v.strip()]
             else:
                 per_park[key] = str((parks_path.parent / str(val)).resolve())
+        params = dict(per_park.get("params") or {})
+        for key, name in TASK_PARAMS.items():
+            val = park.metadata.get(key)
+            if val not in (None, ""):
+                params[name] = str((parks_path.parent / str(val)).resolve())
+        if params:
+            per_park["params"] = params
         tasks.append(ParkTask(park_id=pid, park=park, inputs=per_park))
     return tasks
 

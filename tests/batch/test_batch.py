@@ -119,3 +119,22 @@ def test_park_ids_naming_the_same_folder_get_distinct_folders(tmp_path):
     folders = [t.folder for t in tasks]
     assert len(set(folders)) == len(folders) == 4, folders
     assert tasks[0].park_id == "A/B" and tasks[-1].park_id == "C"
+
+
+def test_per_park_farmland_and_model_become_screening_params(tmp_path):
+    from parkscan.diagnostics.batch import load_tasks
+
+    feats = [{"type": "Feature", "properties": {"name": "园区", "id": "P1", "imagery": "img", "farmland": "data/三调耕地.gpkg",
+                                                "landcover_model": "m.joblib"},
+              "geometry": {"type": "Polygon", "coordinates": [[[112, 28], [112.03, 28], [112.03, 28.02], [112, 28.02], [112, 28]]]}},
+             {"type": "Feature", "properties": {"name": "园区2", "id": "P2"},
+              "geometry": {"type": "Polygon", "coordinates": [[[113, 28], [113.03, 28], [113.03, 28.02], [113, 28.02], [113, 28]]]}}]
+    path = tmp_path / "parks.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), encoding="utf-8")
+    t1, t2 = load_tasks(path)
+    assert t1.inputs["params"] == {"landcover_farmland": str((tmp_path / "data" / "三调耕地.gpkg").resolve()),
+                                   "landcover_model": str((tmp_path / "m.joblib").resolve())}
+    assert "params" not in t2.inputs
+    feats[0]["properties"]["farmland"] = "data/other.gpkg"  # another farmland layer: another fingerprint (redone on resume)
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), encoding="utf-8")
+    assert load_tasks(path)[0].fingerprint() != t1.fingerprint()
