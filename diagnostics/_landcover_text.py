@@ -111,10 +111,10 @@ def _change_findings(park, polys, approved, managed, transform, acc, srcs, dates
     return out
 
 
-def _methods(method: dict, acc, mmu_ha: float) -> dict[str, str]:
+def _methods(method: dict, acc, mmu_ha: float, farmland: str | None = None) -> dict[str, str]:
     if method.get("method") == "model":
-        how_en = f"a trained random-forest model ({method.get('detail')})"
-        how_zh = f"训练好的随机森林模型（{method.get('detail')}）"
+        how_en = f"a trained machine-learning model ({method.get('detail')})"
+        how_zh = f"训练好的机器学习模型（{method.get('detail')}）"
     else:
         how_en = "fixed spectral-index rules (NDVI, MNDWI, NDBI; no labels were given)"
         how_zh = "固定的光谱指数规则（NDVI、MNDWI、NDBI；未提供样本）"
@@ -131,6 +131,10 @@ def _methods(method: dict, acc, mmu_ha: float) -> dict[str, str]:
     zh = (f"对 Sentinel-2 L2A 反射率（已按场景分类去云）用{how_zh}分为建设用地、耕地、植被、水体和裸土。{acc_zh}"
           f"变化为两期分类结果比较，并要求 NDVI 或 NDBI 差值超过 Otsu 自动阈值，最小制图单元 {mmu_ha:g} 公顷。"
           "面积依据混淆矩阵进行误差校正（类别面积用 Olofsson 等 2014 的分层估计；变化图斑用两期混淆矩阵行估计变化为真的概率），并给出 95% 置信区间。")
+    if farmland:
+        en += (f" Farmland loss is read against the registered farmland layer {farmland}: farmland pixels mapped built-up or "
+               "bare soil in the after period, the layer taken as given and the interval from the after map's accuracy.")
+        zh += f"耕地占用依据登记耕地图层 {farmland} 判定：后期分类为建设用地或裸土的耕地像元，图层视为准确，置信区间来自后期分类精度。"
     return {"en": en, "zh": zh}
 
 

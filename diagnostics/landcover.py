@@ -215,7 +215,7 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
     res.coverage = {"status": "ok" if "before" in data else "partial", "dates": all_dates,
                     "cloud": round(float(np.mean(cl)), 4) if cl else None,
                     "detail": "two periods" if "before" in data else (skipped or "one period only (no change detection)")}
-    res.methods = _methods(method, acc, mmu_ha)
+    res.methods = _methods(method, acc, mmu_ha, Path(farm_path).name if farm_path else None)
     res.limitations = _limitations(method, acc)
     res.tables["landcover_areas"] = _area_table(ind)
     ctx.report("land cover: done", 1.0)

@@ -45,6 +45,7 @@ def test_farmland_layer_reports_occupied_parcels(scene, tmp_path):
     ind = res.indicators
     assert ind["farmland_built_or_bare_ha"] == pytest.approx(new_ha, rel=0.15)
     assert ind["farmland_registered_ha"] > ind["farmland_built_or_bare_ha"]
+    assert "registered farmland layer farmland.gpkg" in res.methods["en"] and "登记耕地图层" in res.methods["zh"]
     item = [i for i in res.inputs if i.kind == "farmland"]
     assert len(item) == 1 and len(item[0].sha256) == 64
     # without the layer, the same change is not called farmland loss (the area was mapped vegetation before)
