@@ -90,19 +90,37 @@ class LandcoverModel:
         """Park class codes the estimator predicts."""
         return np.asarray(self.estimator.classes_)
 
+    def _proba_batches(self, feats: np.ndarray):
+        """``(rows, weighted probabilities)`` per batch of finite rows, the flat feature count, and the finite mask.
+
+        Batches of 64 Ki rows keep each tree's (rows × classes) probability array in cache (~2× faster); C-contiguous
+        float32 is what the trees read (anything else would be copied once per tree call); when every row is finite
+        the batches are contiguous slices, without gather copies.
+        """
+        X = np.ascontiguousarray(feats.reshape(-1, feats.shape[-1]), dtype=np.float32)
+        finite = np.isfinite(X).all(axis=1)
+        if finite.all():
+            batches = ((slice(i, i + BATCH_ROWS), X[i:i + BATCH_ROWS]) for i in range(0, X.shape[0], BATCH_ROWS))
+        else:
+            good = np.flatnonzero(finite)
+            batches = ((good[i:i + BATCH_ROWS], X[good[i:i + BATCH_ROWS]]) for i in range(0, good.size, BATCH_ROWS))
+
+        def gen():
+            for sel, Xg in batches:
+                proba = self.estimator.predict_proba(Xg)
+                if self.class_weights is not None:
+                    proba *= self.class_weights
+                yield sel, proba
+
+        return gen(), X.shape[0], finite
+
     def predict_proba_features(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities ``(..., n_classes)`` (class weights applied; order of :attr:`classes`) and the
         mask of pixels with finite features (elsewhere the probabilities are 0)."""
         shape = feats.shape[:-1]
-        X = np.ascontiguousarray(feats.reshape(-1, feats.shape[-1]), dtype=np.float32)
-        finite = np.isfinite(X).all(axis=1)
-        out = np.zeros((X.shape[0], len(self.classes)), np.float32)
-        good = np.flatnonzero(finite)
-        for i in range(0, good.size, BATCH_ROWS):
-            sel = good[i:i + BATCH_ROWS]
-            proba = self.estimator.predict_proba(X[sel])
-            if self.class_weights is not None:
-                proba *= self.class_weights
+        batches, n, finite = self._proba_batches(feats)
+        out = np.zeros((n, len(self.classes)), np.float32)
+        for sel, proba in batches:
             out[sel] = proba
         return out.reshape(shape + (len(self.classes),)), finite.reshape(shape)
 
@@ -118,24 +136,12 @@ class LandcoverModel:
             proba, finite = self.predict_proba_features(feats)
             out = apply_thinning(proba, self.classes.astype(np.uint8), self.thinning, valid=finite)
             return np.where(finite, out, NODATA).astype(np.uint8)
-        shape = feats.shape[:-1]
-        # C-contiguous float32 is what the trees read; anything else would be copied once per tree call
-        X = np.ascontiguousarray(feats.reshape(-1, feats.shape[-1]), dtype=np.float32)
-        finite = np.isfinite(X).all(axis=1)
-        out = np.full(X.shape[0], NODATA, dtype=np.uint8)
+        batches, n, _ = self._proba_batches(feats)
+        out = np.full(n, NODATA, dtype=np.uint8)
         codes = self.classes.astype(np.uint8)
-        if finite.all():  # the usual case: contiguous slices, no gather copies
-            batches = ((slice(i, i + BATCH_ROWS), X[i:i + BATCH_ROWS]) for i in range(0, X.shape[0], BATCH_ROWS))
-        else:
-            good = np.flatnonzero(finite)
-            batches = ((good[i:i + BATCH_ROWS], X[good[i:i + BATCH_ROWS]]) for i in range(0, good.size, BATCH_ROWS))
-        # batches of 64 Ki rows keep each tree's (rows × classes) probability array in cache: ~2× faster
-        for sel, Xg in batches:
-            proba = self.estimator.predict_proba(Xg)
-            if self.class_weights is not None:
-                proba *= self.class_weights
+        for sel, proba in batches:
             out[sel] = codes[proba.argmax(axis=1)]
-        return out.reshape(shape)
+        return out.reshape(feats.shape[:-1])
 
     def predict_cube(self, cube: np.ndarray, doy=None) -> np.ndarray:
         """Class codes ``(y, x)`` from a reflectance cube ``(time, band, y, x)`` held in memory.
