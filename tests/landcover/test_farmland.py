@@ -112,3 +112,36 @@ def test_screen_cli_farmland_and_model_options(scene, tmp_path):
     r = CliRunner().invoke(cli, ["screen", str(pf), "--imagery", str(scene["imagery"]), "--farmland", str(path),
                                  "--farmland-codes", "forty", "--out", str(tmp_path / "y")])
     assert r.exit_code == 2 and "--farmland-codes" in r.output
+
+
+def test_screen_cli_uses_a_trained_model(scene, tmp_path):
+    """`landcover train` → `screen --landcover-model`: the screening classifies with the model and says so."""
+    from parkscan.diagnostics.cli import cli
+
+    from .test_cli_plugin import _park_file
+
+    import rasterio
+
+    g = scene["grid"]
+    wc = {1: 50, 2: 40, 3: 10, 4: 80, 5: 60}
+    ref = np.vectorize(wc.get)(scene["after_map"]).astype(np.uint8)
+    with rasterio.open(tmp_path / "wc.tif", "w", driver="GTiff", dtype="uint8", count=1, height=g.height, width=g.width,
+                       crs=g.crs, transform=g.transform, nodata=0) as dst:
+        dst.write(ref, 1)
+    pf = _park_file(scene["park"], tmp_path / "park.geojson")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["landcover", "train", str(scene["imagery"]), "--reference", str(tmp_path / "wc.tif"),
+                            "--park", str(pf), "--ring-m", "600", "--period", scene["after"], "--block-px", "20",
+                            "--estimator", "et", "--lines", "--out", str(tmp_path / "m.joblib")])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out"
+    r = runner.invoke(cli, ["screen", str(pf), "--imagery", str(scene["imagery"]), "--before", scene["before"],
+                            "--after", scene["after"], "--landcover-model", str(tmp_path / "m.joblib"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "a trained machine-learning model (extra-trees trained on wc.tif)" in report  # the methods paragraph
+    fc = json.loads((out / "findings.geojson").read_text(encoding="utf-8"))
+    assert "built_up_outside_approved" in [f["properties"]["kind"] for f in fc["features"]]
+    r = runner.invoke(cli, ["screen", str(pf), "--imagery", str(scene["imagery"]), "--landcover-model", str(tmp_path / "m.joblib"),
+                            "--landcover-reference", str(tmp_path / "wc.tif"), "--out", str(tmp_path / "z")])
+    assert r.exit_code == 2 and "not both" in r.output
