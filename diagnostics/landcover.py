@@ -217,6 +217,13 @@ def run(park, ctx, *, imagery=None, before=None, after=None) -> DiagnosticResult
                     "detail": "two periods" if "before" in data else (skipped or "one period only (no change detection)")}
     res.methods = _methods(method, acc, mmu_ha, Path(farm_path).name if farm_path else None)
     res.limitations = _limitations(method, acc)
+    if farm_path and not ind.get("farmland_registered_ha"):
+        name = Path(farm_path).name
+        log.warning("land cover: the farmland layer %s has no farmland in the park window", name)
+        res.limitations.append({
+            "en": f"The farmland layer {name} has no farmland inside the park and its ring: check its extent and CRS "
+                  "(or --farmland-codes for a raster); farmland loss was not assessed against it.",
+            "zh": f"耕地图层 {name} 在园区及缓冲区内没有耕地：请检查其范围和坐标系（栅格请检查 --farmland-codes）；未据此评估耕地占用。"})
     res.tables["landcover_areas"] = _area_table(ind)
     ctx.report("land cover: done", 1.0)
     return res

@@ -73,6 +73,12 @@ def test_farmland_raster_with_codes(scene, tmp_path):
     farm = [f for f in res.findings if f.kind == "farmland_loss"]
     assert {f.evidence["to"] for f in farm} >= {"built_up"}
     assert res.indicators["farmland_registered_ha"] == pytest.approx((wc == 40).sum() * 0.01, rel=0.05)
+    # the wrong code: no farmland in the window is said, not silently reported as "no loss"
+    res = run(scene["park"], ScreenContext(params={"ring_m": 600, "landcover_farmland": str(tmp_path / "wc.tif"),
+                                                   "landcover_farmland_codes": [41]}),
+              imagery=str(scene["imagery"]), before=scene["before"], after=scene["after"])
+    assert not [f for f in res.findings if f.kind == "farmland_loss" and f.evidence.get("farmland_source")]
+    assert any("has no farmland inside the park" in lim["en"] for lim in res.limitations)
 
 
 def test_bad_farmland_files_say_what_to_do(scene, tmp_path):
