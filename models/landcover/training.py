@@ -133,7 +133,8 @@ def cv_predict(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, *, e
 
 
 def edge_pixels(labels: np.ndarray, *, min_share: float = 0.10) -> np.ndarray:
-    """Labelled pixels of the common classes that touch another label (3×3): parcel edges and mixed pixels.
+    """Labelled pixels of the common classes that touch another label or an unlabelled pixel (3×3): parcel
+    and polygon edges, the mixed pixels.
 
     A class is common when it holds at least ``min_share`` of the labelled pixels; rare classes keep their
     edges (a one-pixel road is all edge). On the Slovenia parcel labels leaving these pixels out of training
@@ -222,6 +223,8 @@ def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = Non
     labels = np.asarray(labels)
     if labels.shape != feats.shape[:2]:
         raise ModelError(f"labels {labels.shape} and imagery {feats.shape[:2]} are on different grids")
+    # edges are found on the full labels: the subsampling below leaves random unlabelled holes
+    keep = ~edge_pixels(labels) if drop_edges else None
     rng = np.random.default_rng(seed)
     flat = labels.ravel().copy()
     for c in np.unique(flat[flat > 0]):
@@ -230,7 +233,6 @@ def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = Non
             flat[rng.choice(idx, idx.size - max_per_class, replace=False)] = 0
     labels = flat.reshape(labels.shape)
     folds = block_folds(labels.shape, n_folds=n_folds, block=block_px, seed=seed)
-    keep = ~edge_pixels(labels) if drop_edges else None
     thinning = None
     if thin:
         P, classes, finite = cv_proba(feats, labels, folds, estimator=estimator, seed=seed, n_jobs=n_jobs, train_mask=keep)

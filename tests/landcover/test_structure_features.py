@@ -191,3 +191,26 @@ def test_cli_train_with_structure_features(tmp_path, scene_writer):
     with rasterio.open(tmp_path / "p.tif") as src:
         got = src.read(1)
     assert (got[cls == 1] == 1).mean() > 0.9 and (got[cls == 3] != 1).mean() > 0.95
+
+
+def test_edges_are_found_before_subsampling():
+    """Subsampling a large class leaves unlabelled holes; they must not turn its interior into "edges"."""
+    import rioxarray  # noqa: F401  (the .rio accessor)
+    import xarray as xr
+    from affine import Affine
+
+    from parkscan.models.landcover.training import train_from_dataset
+
+    lab = np.full((60, 60), 3, np.uint8)
+    lab[:, 30] = 1  # a road
+    cube = np.where(lab[None, None] == 1, ROAD[None, :, None, None], VEG[None, :, None, None]).astype("float32")
+    cube = cube * np.random.default_rng(0).normal(1, 0.03, cube.shape).astype("float32")
+    ds = xr.Dataset({b: (("time", "y", "x"), cube[:, i]) for i, b in enumerate(BANDS)},
+                    coords={"time": [np.datetime64("2023-06-01")], "y": 3460000 - 10 * np.arange(60) - 5,
+                            "x": 500000 + 10 * np.arange(60) + 5})
+    ds = ds.rio.write_crs("EPSG:32651").rio.write_transform(Affine(10, 0, 500000, 0, -10, 3460000))
+    m = train_from_dataset(ds, lab, spec=FeatureSpec(bands=BANDS), max_per_class=500, drop_edges=True, block_px=20)
+    # 500 sampled vegetation pixels minus the ~4 % beside the road, plus all 60 road pixels; looking for edges after
+    # the subsampling would have called almost every sampled pixel an edge (it touches a hole)
+    assert m.meta["train_counts"]["built_up"] == 60
+    assert 440 < m.meta["train_counts"]["vegetation"] <= 500
