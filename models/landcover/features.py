@@ -127,6 +127,16 @@ class FeatureSpec:
         """Dated scenes needed by :meth:`compute` (the harmonic fit needs more dates than coefficients)."""
         return 2 * self.harmonics + 3 if self.harmonics else 1
 
+    def check_dates(self, doy, n_scenes: int | None = None) -> None:
+        """Raise ``ValueError`` when the harmonic features cannot be computed from scenes dated ``doy``."""
+        if not self.harmonics:
+            return
+        if doy is None or (n_scenes is not None and len(doy) != n_scenes):
+            raise ValueError("the NDVI harmonic fit needs dated scenes (the day of year of every scene)")
+        if len(doy) < self.min_dates:
+            raise ValueError(f"the NDVI harmonic fit ({self.harmonics} harmonics) needs at least {self.min_dates} dated "
+                             f"scenes, the imagery has {len(doy)}")
+
     @property
     def halo(self) -> int:
         """Pixels of neighbourhood each output pixel depends on."""
@@ -186,10 +196,16 @@ class FeatureSpec:
             idx[name] = v
             stats = self.index_stats if cube.shape[0] > 1 else (self.index_stats[0],) * len(self.index_stats)
             feats += [_nanstat(v, s) for s in stats]
-        if self.context:
+        bright = nd_med = ndvi_t = None
+        if self.lines or self.ridges or self.harmonics:
+            ndvi_t = idx["NDVI"] if "NDVI" in idx else INDICES["NDVI"][0](bands)
+        if self.context or self.lines or self.ridges:
             vis = [b for b in ("B02", "B03", "B04", "B08", "B11", "B12") if b in bands]
             bright = np.nan_to_num(_nanstat(np.mean([bands[b] for b in vis], axis=0), "median"), nan=0.0)
-            nd = np.nan_to_num(_nanstat(idx["NDVI"], "median") if "NDVI" in idx else bright, nan=0.0)
+            if ndvi_t is not None or "NDVI" in idx:
+                nd_med = np.nan_to_num(_nanstat(idx.get("NDVI", ndvi_t), "median"), nan=0.0)
+        if self.context:
+            nd = nd_med if "NDVI" in idx else bright  # without an NDVI index the context uses brightness twice
             for size in self.context:
                 fp = (size, size)
                 feats.append(bright - ndi.grey_opening(bright, size=fp))
@@ -198,11 +214,8 @@ class FeatureSpec:
                 m = ndi.uniform_filter(nd, size)
                 feats.append(np.sqrt(np.maximum(ndi.uniform_filter(nd * nd, size) - m * m, 0)))
         if self.lines or self.ridges:
-            vis = [b for b in ("B02", "B03", "B04", "B08", "B11", "B12") if b in bands]
-            bright = np.nan_to_num(_nanstat(np.mean([bands[b] for b in vis], axis=0), "median"), nan=0.0)
-            nd_med = np.nan_to_num(_nanstat(INDICES["NDVI"][0](bands), "median"), nan=0.0)
             if "B11" in bands:
-                bu = np.nan_to_num(_nanstat(INDICES["NDBI"][0](bands), "median"), nan=0.0)
+                bu = np.nan_to_num(_nanstat(idx["NDBI"] if "NDBI" in idx else INDICES["NDBI"][0](bands), "median"), nan=0.0)
             else:  # no SWIR (e.g. an RGB+NIR sensor): a second brightness stands in so the feature count stays fixed
                 bu = bright
             for img in (bright, -nd_med, bu):
@@ -211,12 +224,8 @@ class FeatureSpec:
                 if self.ridges:
                     feats += ridges(img)
         if self.harmonics:
-            if doy is None or len(doy) != cube.shape[0]:
-                raise ValueError("harmonic features need the day of year of every scene (doy)")
-            if cube.shape[0] < self.min_dates:
-                raise ValueError(f"harmonic features with {self.harmonics} harmonics need at least {self.min_dates} "
-                                 f"dated scenes, the imagery has {cube.shape[0]}")
-            feats += harmonic_fit(INDICES["NDVI"][0](bands), np.asarray(doy, float), self.harmonics)
+            self.check_dates(doy, cube.shape[0])
+            feats += harmonic_fit(ndvi_t, np.asarray(doy, float), self.harmonics)
         return np.stack(feats, axis=-1).astype("float32")
 
 

@@ -62,6 +62,14 @@ def make_estimator(kind: str = "rf", *, seed: int = 0, n_jobs: int = 1, class_we
     raise ModelError(f"unknown estimator {kind!r}; use rf, et or etgb")
 
 
+def require_dates(spec: FeatureSpec, doy, remedy: str) -> None:
+    """:class:`ModelError` (with ``remedy``) when ``spec`` needs more dated scenes than ``doy`` gives."""
+    try:
+        spec.check_dates(doy)
+    except ValueError as err:
+        raise ModelError(f"{err}; {remedy}") from None
+
+
 @dataclass
 class LandcoverModel:
     """A fitted classifier with everything needed to apply it to new imagery."""
@@ -148,10 +156,7 @@ class LandcoverModel:
 
         ``doy`` (day of year per scene) is needed when the model uses harmonic features.
         """
-        if self.spec.harmonics and (doy is None or len(doy) < self.spec.min_dates):
-            have = "no dates" if doy is None else f"{len(doy)} dated scenes"
-            raise ModelError(f"this model uses an NDVI harmonic fit and needs at least {self.spec.min_dates} dated "
-                             f"scenes in the period, the imagery has {have}; widen the period or use another model")
+        require_dates(self.spec, doy, "widen the period or use another model")
         return self.predict_features(self.spec.compute(cube, doy))
 
     def save(self, path: str | Path) -> Path:

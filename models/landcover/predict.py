@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from .classes import NODATA
-from .model import LandcoverModel
+from .model import LandcoverModel, require_dates
 
 __all__ = ["balanced_chunks", "predict_features_dask", "predict_cube_dask", "predict_dataset"]
 
@@ -193,9 +193,7 @@ def predict_dataset(model: LandcoverModel, ds, *, chunk: int = 1024, client=None
         arrs.append(v if isinstance(v, da.Array) else da.from_array(np.asarray(v, "float32"), chunks=(-1, chunk, chunk)))
     cube = da.stack(arrs, axis=1)
     doy = day_of_year(ds)
-    if model.spec.harmonics and (doy is None or len(doy) < model.spec.min_dates):
-        raise ModelError(f"this model uses an NDVI harmonic fit and needs at least {model.spec.min_dates} dated scenes, "
-                         f"the imagery has {0 if doy is None else len(doy)}; widen the period or use another model")
+    require_dates(model.spec, doy, "widen the period or use another model")  # before building the graph
     labels = predict_cube_dask(model, cube, chunk=chunk, client=client, doy=doy)
     out = xr.DataArray(labels, dims=("y", "x"), coords={"y": ds["y"], "x": ds["x"]}, name="landcover",
                        attrs={"nodata": NODATA})

@@ -17,7 +17,7 @@ from .accuracy import accuracy_report, block_folds
 from .analysis import cube_of
 from .classes import PARK_CLASSES, class_code, map_classes
 from .features import FeatureSpec
-from .model import LandcoverModel, make_estimator, train_model
+from .model import LandcoverModel, make_estimator, require_dates, train_model
 
 __all__ = ["labels_from_polygons", "labels_from_raster", "farmland_mask", "train_from_dataset", "cv_predict", "cv_proba", "edge_pixels"]
 
@@ -216,9 +216,7 @@ def train_from_dataset(ds, labels: np.ndarray, *, spec: FeatureSpec | None = Non
     from .predict import day_of_year
 
     doy = day_of_year(ds)
-    if spec.harmonics and (doy is None or len(doy) < spec.min_dates):
-        raise ModelError(f"harmonic features need at least {spec.min_dates} dated scenes, the imagery has "
-                         f"{0 if doy is None else len(doy)}; widen the period or train without --harmonics")
+    require_dates(spec, doy, "widen the period or train without --harmonics")
     feats = spec.compute(cube, doy)
     labels = np.asarray(labels)
     if labels.shape != feats.shape[:2]:
